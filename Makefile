@@ -1,0 +1,61 @@
+# vmm-reference: a multi-process, privilege-separated KVM VMM.
+#
+#   make            build build/vmm-reference and the selftest guests
+#   make test       cmocka unit tests, then pytest integration tests
+#   make run        the main job: boot the default guest (see README)
+#   make guest      Linux guest artifacts into build/guest/
+#   make bench      benchmarks; figures into docs/PERFORMANCE.md
+#
+# WERROR=0 relaxes -Werror; V=1 shows commands. Missing Debian packages are
+# installed by scripts/deps.sh (as root) when a target needs them.
+
+BUILD   ?= build
+CC      ?= cc
+WERROR  ?= 1
+V       ?= 0
+PYTHON  ?= /usr/bin/python3
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+WARN    := -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror)
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 $(WARN) -MD -MP -Iinclude -D_GNU_SOURCE
+LDFLAGS ?=
+
+DEPS := scripts/deps.sh
+
+.PHONY: all test unit integration run guest bench clean deps distclean
+all:
+
+include vmm/build.mk
+include tests/guests/build.mk
+include tests/unit/build.mk
+include guest/build.mk
+include bench/build.mk
+
+all: $(ALL_TARGETS)
+
+# Unit tests first, then integration; either failing fails `make test`.
+test: all
+	$(Q)$(DEPS) test
+	$(Q)$(MAKE) --no-print-directory unit
+	$(Q)$(MAKE) --no-print-directory integration
+
+integration: all
+	$(Q)$(DEPS) test
+	$(Q)cd tests/integration && $(PYTHON) -m pytest -ra $(PYTEST_ARGS)
+
+run: all
+	$(Q)scripts/run.sh
+
+deps:
+	$(Q)$(DEPS) all
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,77 @@
+"""Shared fixtures for the integration tests.
+
+Every test here runs real guests under /dev/kvm. Where /dev/kvm is missing
+the tests skip with that reason (.ci/run refuses to run without it, so a skip
+can never hide a failure in CI). Linux-guest tests additionally need a
+hardware-backed KVM (VMX/SVM); on kvm-pvm they skip with the reason.
+"""
+import os
+import pathlib
+import subprocess
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+BUILD = pathlib.Path(os.environ.get("BUILD", ROOT / "build"))
+if not BUILD.is_absolute():
+    BUILD = ROOT / BUILD
+VMM = BUILD / "vmm-reference"
+GUESTS = BUILD / "guests"
+LINUX = BUILD / "guest"
+
+
+def kvm_missing_reason():
+    if not os.path.exists("/dev/kvm"):
+        return "/dev/kvm is missing"
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        return "/dev/kvm is not readable and writable by this user"
+    return None
+
+
+def hw_kvm_missing_reason():
+    """Why an unmodified Linux kernel cannot boot under our vmm here, or None."""
+    r = kvm_missing_reason()
+    if r:
+        return r
+    if os.path.exists("/sys/module/kvm_pvm"):
+        return ("kvm-pvm detected (/sys/module/kvm_pvm): no VMX/SVM, guest CPL0 is "
+                "emulated and unmodified Linux does not boot; needs hardware KVM")
+    flags = ""
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("flags"):
+                flags = line
+                break
+    if " vmx" not in flags and " svm" not in flags:
+        return "host CPU has no vmx/svm flag: hardware KVM unavailable"
+    return None
+
+
+@pytest.fixture
+def kvm():
+    r = kvm_missing_reason()
+    if r:
+        pytest.skip(r)
+
+
+@pytest.fixture
+def hw_kvm():
+    r = hw_kvm_missing_reason()
+    if r:
+        pytest.skip(r)
+
+
+def guest(name):
+    """Path of a built selftest guest, e.g. guest('boot_state-pvh.elf')."""
+    p = GUESTS / name
+    assert p.exists(), f"{p} not built (run make)"
+    return str(p)
+
+
+def run_vmm(args, input=None, timeout=60):
+    """Run build/vmm-reference with args; returns CompletedProcess (text).
+
+    stdin is a pipe (never a tty), so the vmm does not touch terminal modes.
+    """
+    return subprocess.run([str(VMM)] + list(args), input=input, capture_output=True,
+                          text=True, timeout=timeout, errors="replace")

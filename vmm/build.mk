@@ -1,0 +1,16 @@
+# build/vmm-reference
+VMM_SRCS := $(wildcard vmm/*.c)
+VMM_OBJS := $(VMM_SRCS:%.c=$(BUILD)/%.o)
+VMM_BIN  := $(BUILD)/vmm-reference
+
+ALL_TARGETS += $(VMM_BIN)
+
+$(VMM_BIN): $(VMM_OBJS)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lpthread
+
+$(BUILD)/vmm/%.o: vmm/%.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
