@@ -1,5 +1,7 @@
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -18,6 +20,29 @@ console_restore(void)
 	}
 }
 
+/* A crash still gives the user their terminal back, then dies as it would. */
+static void
+console_crash(int sig)
+{
+	console_restore();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void
+console_catch_crashes(void)
+{
+	static const int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT };
+	struct sigaction sa;
+	size_t i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = console_crash;
+	sa.sa_flags = SA_RESETHAND;
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
 void
 console_raw(int fd)
 {
@@ -30,6 +55,7 @@ console_raw(int fd)
 	raw.c_oflag |= OPOST | ONLCR;  /* keep host-side newline handling */
 	console_fd = fd;
 	atexit(console_restore);
+	console_catch_crashes();
 	tcsetattr(fd, TCSANOW, &raw);
 }
 
