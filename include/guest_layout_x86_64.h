@@ -5,7 +5,7 @@
  * to check that things are where the boot protocol says they are.
  *
  *   0x000500  boot GDT (5 entries, selectors below)
- *   0x000520  boot IDT (empty, limit 0)
+ *   0x000528  boot IDT (empty, limit 0)
  *   0x006000  hvm_start_info (PVH), 0x6040 modlist, 0x6100 memmap
  *   0x007000  zero page (struct boot_params)
  *   0x008ff0  initial stack pointer
@@ -23,11 +23,14 @@
 
 #define BOOT_GDT_ADDR        0x500ull
 #define BOOT_GDT_ENTRIES     5
-#define BOOT_IDT_ADDR        0x520ull
+#define BOOT_IDT_ADDR        0x528ull  /* right after the GDT */
 #define PVH_INFO_ADDR        0x6000ull
 #define PVH_MODLIST_ADDR     0x6040ull
 #define PVH_MEMMAP_ADDR      0x6100ull
 #define PVH_MEMMAP_MAX       32
+#ifndef __ASSEMBLER__
+_Static_assert(BOOT_IDT_ADDR >= BOOT_GDT_ADDR + 8 * BOOT_GDT_ENTRIES, "IDT overlaps GDT");
+#endif
 #define ZERO_PAGE_ADDR       0x7000ull
 #define BOOT_STACK_ADDR      0x8ff0ull
 #define BOOT_PML4_ADDR       0x9000ull

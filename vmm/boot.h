@@ -36,7 +36,11 @@ struct boot_config {
 	size_t initrd_len;
 	const char *initrd_path;   /* for messages */
 	const char *cmdline;       /* NUL-terminated, never NULL */
-	uint64_t load_addr;        /* --kernel kernel_load_addr (default HIMEM_START) */
+	uint64_t load_addr;        /* --kernel kernel_load_addr (default HIMEM_START):
+	                            * bzImage: where the protected-mode kernel goes
+	                            * (>= 1 MiB; == code32_start if not relocatable);
+	                            * ELF: lowest address a PT_LOAD segment may use
+	                            * (ELFs load at p_paddr, never relocated) */
 	unsigned ncpus;            /* for the MP table */
 };
 
@@ -89,7 +93,17 @@ int boot_e820(const struct guest_mem *gm, struct e820_entry *out, int max);
  * MPTABLE_ADDR. -E2BIG when ncpus does not fit below 0xa0000. */
 int boot_mptable(struct guest_mem *gm, unsigned ncpus, struct err *e);
 
+/* Largest ncpus boot_mptable() accepts (the table must end by 0xa0000). */
+unsigned boot_mptable_max_cpus(void);
+
 /* GDT (BOOT_GDT_*), empty IDT, and identity page tables for [0, 4 GiB). */
 int boot_gdt_pagetables(struct guest_mem *gm, struct err *e);
+
+/* Decode a GDT descriptor into the kvm_segment KVM wants for `selector`
+ * (limit scaled by G, unusable when not present), so the vCPU's hidden
+ * segment state always matches the GDT the guest can read. */
+struct kvm_segment;
+void boot_gdt_to_kvm_segment(uint64_t desc, uint16_t selector,
+    struct kvm_segment *s);
 
 #endif

@@ -10,7 +10,10 @@
  *   --block ... / --net ...      (accepted by later issues; refused now)
  *   --help, -h
  *
- * Numbers are decimal or 0x-hex, no sign, no trailing junk, no overflow.
+ * `--opt ARG` and `--opt=ARG` are equivalent. Numbers are decimal or
+ * 0x-hex, no sign, no trailing junk, no overflow. A '"' is only allowed
+ * around a whole value; inside one, \" is a quote and \\ a backslash
+ * (so a Linux cmdline can carry param="a b").
  */
 #ifndef VMM_CLI_H
 #define VMM_CLI_H
@@ -20,29 +23,48 @@
 #include "err.h"
 
 #define CLI_MAX_MEMORY_MIB (1024ull * 1024)  /* 1 TiB */
+/* Absolute cap on the vCPU count: xAPIC ids are 8 bits, 0xff is broadcast,
+ * and the IOAPIC takes id ncpus in the MP table, so CPUs use ids 0..253.
+ * The effective limit, cli_max_vcpus(), is also bounded by the room for
+ * the MP table below 0xa0000 (boot_mptable_max_cpus()). */
+#define CLI_MAX_VCPUS 254
+#define CLI_PATH_MAX 4096                    /* bytes including the NUL */
+#define CLI_CMDLINE_MAX 4096                 /* bytes including the NUL */
 
 struct vmm_config {
-	const char *kernel_path;
-	char cmdline[4096];          /* NUL-terminated; default BOOT_DEFAULT_CMDLINE */
+	const char *kernel_path;     /* points into kernel_path_buf */
+	char cmdline[CLI_CMDLINE_MAX]; /* NUL-terminated; default BOOT_DEFAULT_CMDLINE */
 	uint64_t kernel_load_addr;   /* default HIMEM_START */
 	uint64_t memory_mib;         /* default 256 */
 	unsigned vcpus;              /* default 1 */
-	const char *initramfs_path;  /* NULL when none */
+	const char *initramfs_path;  /* NULL when none, else initramfs_path_buf */
 	int help;                    /* --help given: print cli_usage() and exit 0 */
+	/* storage for the unquoted paths; do not copy a vmm_config by value */
+	char kernel_path_buf[CLI_PATH_MAX];
+	char initramfs_path_buf[CLI_PATH_MAX];
 };
 
 /*
- * Parse argv into cfg (defaults first). Returns 0, or -EINVAL with a
- * one-line message in e naming the option/key and the reason: unknown
- * option or key, missing or repeated option/key, bad number, size 0, vCPU
- * count 0 or above max_vcpus (the caller passes KVM_CAP_MAX_VCPUS, or 0 to
- * skip that check), cmdline longer than 4095 bytes, missing --kernel.
- * Does not open files. Pointers in cfg point into argv.
+ * Parse argv (argv[0] is the program name) into cfg, defaults first.
+ * With --help or -h anywhere, sets cfg->help and returns 0 without
+ * validating anything else. Returns 0, or -EINVAL with a one-line message
+ * in e naming the option/key and the reason: unknown option or key,
+ * missing argument or value, empty value, repeated option/key,
+ * unterminated quote, bad number, size 0 or above CLI_MAX_MEMORY_MIB,
+ * vCPU count 0 or above cli_max_vcpus() or max_vcpus (the caller passes
+ * KVM_CAP_MAX_VCPUS, or 0 to skip that check), kernel_load_addr below
+ * HIMEM_START / unaligned / above 4 GiB, cmdline longer than 4095 bytes,
+ * path longer than 4095 bytes, missing --kernel or path=, stray
+ * positional arguments, --block/--net (not supported yet). Does not open
+ * files and does not modify argv; cfg owns copies of the strings.
  */
 int cli_parse(int argc, char **argv, unsigned max_vcpus,
     struct vmm_config *cfg, struct err *e);
 
-/* The --help text: every option and key, defaults, an example. */
+/* Highest --vcpu num= accepted: min(CLI_MAX_VCPUS, boot_mptable_max_cpus()). */
+unsigned cli_max_vcpus(void);
+
+/* The --help text: every option and key, defaults, examples. */
 const char *cli_usage(void);
 
 #endif
