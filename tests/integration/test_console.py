@@ -1,0 +1,98 @@
+"""The host side of the serial console: a terminal on stdin goes raw while
+the guest runs and is restored on every exit path; signals end the VM
+cleanly."""
+import os
+import pty
+import select
+import signal
+import subprocess
+import termios
+import time
+
+import pytest
+
+from conftest import VMM, guest
+
+pytestmark = pytest.mark.usefixtures("kvm")
+
+
+def read_until(fd, needle, timeout=30):
+    buf = b""
+    end = time.monotonic() + timeout
+    while needle not in buf:
+        left = end - time.monotonic()
+        assert left > 0, f"timed out waiting for {needle!r}; got {buf!r}"
+        r, _, _ = select.select([fd], [], [], left)
+        if r:
+            chunk = os.read(fd, 4096)
+            assert chunk, f"EOF waiting for {needle!r}; got {buf!r}"
+            buf += chunk
+    return buf
+
+
+class PtyVmm:
+    """vmm-reference with stdin on a pty slave, stdout on a pipe."""
+
+    def __init__(self, args):
+        self.master, self.slave = pty.openpty()
+        self.cooked = termios.tcgetattr(self.slave)
+        assert self.cooked[3] & termios.ICANON and self.cooked[3] & termios.ECHO
+        self.proc = subprocess.Popen([str(VMM)] + args, stdin=self.slave,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def lflag(self):
+        return termios.tcgetattr(self.slave)[3]
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self.master)
+        os.close(self.slave)
+
+
+@pytest.fixture
+def echo_vm():
+    v = PtyVmm(["--kernel", "path=" + guest("serial_echo-pvh.elf")])
+    yield v
+    v.close()
+
+
+def test_tty_raw_while_running_and_restored_after_reset(echo_vm):
+    out = echo_vm.proc.stdout.fileno()
+    read_until(out, b"serial_echo: ready")
+    lflag = echo_vm.lflag()
+    assert not lflag & termios.ICANON and not lflag & termios.ECHO, "stdin tty not raw"
+    os.write(echo_vm.master, b"typed on a tty\n")
+    read_until(out, b"typed on a tty")
+    os.write(echo_vm.master, b"quit\n")
+    read_until(out, b"serial_echo: bye")
+    assert echo_vm.proc.wait(timeout=30) == 0
+    assert termios.tcgetattr(echo_vm.slave) == echo_vm.cooked, "tty mode not restored"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
+def test_signal_ends_vm_cleanly_and_restores_tty(echo_vm, sig):
+    read_until(echo_vm.proc.stdout.fileno(), b"serial_echo: ready")
+    assert not echo_vm.lflag() & termios.ICANON
+    echo_vm.proc.send_signal(sig)
+    assert echo_vm.proc.wait(timeout=30) == 0
+    assert echo_vm.proc.stderr.read() == b""
+    assert termios.tcgetattr(echo_vm.slave) == echo_vm.cooked, "tty mode not restored"
+
+
+def test_stdin_eof_does_not_end_vm():
+    """Closing stdin (EOF) leaves the guest running; it ends on its own terms."""
+    p = subprocess.Popen([str(VMM), "--kernel", "path=" + guest("serial_echo-pvh.elf")],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        read_until(p.stdout.fileno(), b"serial_echo: ready")
+        p.stdin.close()
+        time.sleep(0.5)
+        assert p.poll() is None, "vmm exited on stdin EOF"
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(timeout=30) == 0
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
