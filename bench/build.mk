@@ -1,1 +1,9 @@
-# placeholder: owned by its module
+# make bench: start-up time and memory of vmm-reference vs QEMU, interleaved
+# runs, median [p10, p90]; the table is printed and written between the
+# bench:boot markers in docs/PERFORMANCE.md. BENCH_ARGS is passed to the
+# script (e.g. BENCH_ARGS="--runs 40", or "--doc ''" to only print).
+BENCH_ARGS ?=
+
+bench: all
+	$(Q)$(DEPS) bench
+	$(Q)$(PYTHON) bench/boot.py $(BENCH_ARGS)

@@ -1,0 +1,496 @@
+#!/usr/bin/python3
+"""Boot benchmark: start-up time and memory of vmm-reference vs QEMU.
+
+Both peers boot the same PVH ELF selftest guest (build/guests/hello-pvh.elf),
+which writes one byte '!' to COM1 and resets through the i8042; each peer must
+then exit 0 having printed exactly b"!", or the benchmark fails.
+
+Per run and peer we measure, with the child's stdout a pipe:
+  * wall time from just before posix_spawn to the first byte read;
+  * the child's CPU time (user+sys, all threads, ns) at that moment, read from
+    its process CPU clock (clock_getcpuclockid);
+  * /proc/PID/status memory figures at that moment;
+  * wall and CPU (wait4 rusage) to exit, and VmHWM at the exit event.
+The child is PTRACE_SEIZEd with only PTRACE_O_TRACEEXIT so it cannot vanish
+between the first byte and our /proc read: it is held at its exit event (mm
+still intact) until we have read it. The time it is held is not counted.
+
+Runs interleave the peers (alternating which goes first); one warm-up run per
+peer is discarded. The table goes to stdout and between the bench:boot markers
+in docs/PERFORMANCE.md. Stdlib only; run with /usr/bin/python3.
+"""
+import argparse
+import ctypes
+import datetime
+import os
+import platform
+import select
+import shlex
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+PTRACE_CONT = 7
+PTRACE_SEIZE = 0x4206
+PTRACE_O_TRACEEXIT = 0x40
+PTRACE_EVENT_EXIT = 6
+WALL = 0x40000000  # __WALL
+EXPECTED = b"!"
+BEGIN = "<!-- bench:boot:begin -->"
+END = "<!-- bench:boot:end -->"
+STATUS_KEYS = ("VmHWM", "RssAnon", "RssFile", "RssShmem")
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long,
+                         ctypes.c_void_p, ctypes.c_void_p]
+_libc.ptrace.restype = ctypes.c_long
+
+
+class BenchError(Exception):
+    """A peer failed to boot or behave; the benchmark must fail."""
+
+
+class Timeout(BenchError):
+    pass
+
+
+def _on_alarm(signum, frame):
+    raise Timeout("timed out")
+
+
+def ptrace(req, pid, data):
+    if _libc.ptrace(req, pid, None, ctypes.c_void_p(data)) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, "ptrace(%#x, %d): %s" % (req, pid, os.strerror(err)))
+
+
+def process_cpu_ns(pid):
+    """CPU time of the whole thread group, incl. exited threads, in ns."""
+    return time.clock_gettime_ns(((~pid) << 3) | 2)  # MAKE_PROCESS_CPUCLOCK
+
+
+def read_status(pid):
+    """The STATUS_KEYS figures (KiB) from /proc/PID/status."""
+    out = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            key, _, val = line.partition(":")
+            if key in STATUS_KEYS:
+                out[key] = int(val.split()[0])
+    missing = [k for k in STATUS_KEYS if k not in out]
+    if missing:
+        raise BenchError("/proc/%d/status lacks %s" % (pid, ", ".join(missing)))
+    return out
+
+
+def spawn(argv, stdout_fd, stderr_fd):
+    actions = [(os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
+               (os.POSIX_SPAWN_DUP2, stdout_fd, 1),
+               (os.POSIX_SPAWN_DUP2, stderr_fd, 2)]
+    return os.posix_spawn(argv[0], argv, os.environ, file_actions=actions)
+
+
+def poll_child(pid, options):
+    """wait4 the child, forwarding signal-delivery stops.
+
+    Returns None (WNOHANG, nothing to report), or (status, rusage, t_ns) at
+    its exit-event stop (rusage None) or at its exit."""
+    while True:
+        wpid, status, ru = os.wait4(pid, WALL | options)
+        t = time.perf_counter_ns()
+        if wpid == 0:
+            return None
+        if not os.WIFSTOPPED(status):
+            return status, ru, t
+        if status >> 8 == (signal.SIGTRAP | (PTRACE_EVENT_EXIT << 8)):
+            return status, None, t
+        sig = os.WSTOPSIG(status)
+        ptrace(PTRACE_CONT, pid, 0 if sig == signal.SIGTRAP else sig)
+
+
+def first_byte(rfd, pid):
+    """Block until the child writes a byte or ends without one.
+
+    Returns (byte or b"", poll_child result if it ended first)."""
+    while True:
+        if select.select([rfd], [], [], 0.05)[0]:
+            return os.read(rfd, 1), None
+        ended = poll_child(pid, os.WNOHANG)
+        if ended is not None:
+            ready = select.select([rfd], [], [], 0)[0]
+            return (os.read(rfd, 1) if ready else b""), ended
+
+
+def read_all(rfd):
+    """Read the pipe to EOF (every writer has exited)."""
+    chunks = []
+    while True:
+        b = os.read(rfd, 4096)
+        if not b:
+            return b"".join(chunks)
+        chunks.append(b)
+
+
+def measure(argv, rfd, wfd, errfd):
+    """Spawn argv and measure it; returns (figures, status, output)."""
+    t0 = time.perf_counter_ns()
+    pid = spawn(argv, wfd, errfd)
+    try:
+        os.close(wfd)
+        try:
+            ptrace(PTRACE_SEIZE, pid, PTRACE_O_TRACEEXIT)
+        except OSError:
+            pass  # exited already: reported by check_run
+        first, ended = first_byte(rfd, pid)
+        r = {"first_wall_ns": time.perf_counter_ns() - t0}
+        if first:
+            r["first_cpu_ns"] = process_cpu_ns(pid)
+            r.update(read_status(pid))
+        status, ru, t_end = ended or poll_child(pid, 0)
+        held = 0
+        if ru is None:  # held at the exit event: read it, let it finish
+            r["exit_VmHWM"] = read_status(pid)["VmHWM"]
+            t_cont = time.perf_counter_ns()
+            ptrace(PTRACE_CONT, pid, 0)
+            held = t_cont - t_end
+            status, ru, t_end = poll_child(pid, 0)
+        pid = None
+        r["exit_wall_ns"] = t_end - t0 - held
+        r["exit_cpu_ns"] = round((ru.ru_utime + ru.ru_stime) * 1e9)
+        return r, status, first + read_all(rfd)
+    finally:
+        if pid is not None:
+            kill_and_reap(pid)
+
+
+def run_once(argv, timeout):
+    """Boot once; return a dict of figures or raise BenchError."""
+    rfd, wfd = os.pipe()
+    err = tempfile.TemporaryFile()
+    signal.setitimer(signal.ITIMER_REAL, timeout)
+    try:
+        r, status, out = measure(argv, rfd, wfd, err.fileno())
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        check_run(argv, out, status, err)
+        if "exit_VmHWM" not in r:
+            raise BenchError("%s: exited without the ptrace exit-event stop; "
+                             "its peak RSS cannot be read" % argv[0])
+        r["RssAnonFile"] = r["RssAnon"] + r["RssFile"]
+        return r
+    except Timeout:
+        raise BenchError("%s: did not finish within %gs%s"
+                         % (argv[0], timeout, stderr_tail(err)))
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        os.close(rfd)
+        err.close()
+
+
+def kill_and_reap(pid):
+    try:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, WALL)
+    except (ChildProcessError, ProcessLookupError):
+        pass
+
+
+def stderr_tail(err):
+    err.seek(0)
+    text = err.read().decode(errors="replace").strip()
+    return ("; stderr: " + text[-600:]) if text else ""
+
+
+def check_run(argv, out, status, err):
+    name = os.path.basename(argv[0])
+    if not out:
+        raise BenchError("%s: wrote nothing to serial (wait status %#x)%s"
+                         % (name, status, stderr_tail(err)))
+    if out != EXPECTED:
+        raise BenchError("%s: serial output %r, expected %r%s"
+                         % (name, out, EXPECTED, stderr_tail(err)))
+    if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
+        raise BenchError("%s: did not exit 0 (wait status %#x)%s"
+                         % (name, status, stderr_tail(err)))
+
+
+# --------------------------------------------------------------- statistics
+
+METRICS = [
+    # key, label, unit scale, unit
+    ("first_wall_ns", "exec -> first serial byte, wall", 1e6, "ms"),
+    ("first_cpu_ns", "exec -> first serial byte, CPU user+sys", 1e6, "ms"),
+    ("exit_wall_ns", "exec -> exit, wall", 1e6, "ms"),
+    ("exit_cpu_ns", "exec -> exit, CPU user+sys (rusage)", 1e6, "ms"),
+    ("RssAnon", "private RSS (RssAnon) at first byte", 1024, "MiB"),
+    ("RssAnonFile", "RssAnon + RssFile at first byte", 1024, "MiB"),
+    ("RssShmem", "RssShmem (guest RAM touched) at first byte", 1024, "MiB"),
+    ("VmHWM", "VmHWM (peak RSS incl. shmem) at first byte", 1024, "MiB"),
+    ("exit_VmHWM", "VmHWM (peak RSS incl. shmem) at exit", 1024, "MiB"),
+]
+
+
+def summarize(samples):
+    """Median, p10, p90, min, max of a list of numbers."""
+    s = sorted(samples)
+    q = statistics.quantiles(s, n=10, method="inclusive")
+    return {"median": statistics.median(s), "p10": q[0], "p90": q[-1],
+            "min": s[0], "max": s[-1]}
+
+
+def fmt(v, scale):
+    x = v / scale
+    return "%.2f" % x if x < 100 else "%.0f" % x
+
+
+def table(results, names):
+    """Markdown table: one row per metric, one column per peer, ratio."""
+    a, b = names
+    hdr = ("| metric | %s median [p10, p90] | %s median [p10, p90] "
+           "| ratio %s/%s (medians) |" % (a, b, a, b))
+    rows = [hdr, "|---|---:|---:|---:|"]
+    for key, label, scale, unit in METRICS:
+        cells = []
+        for n in names:
+            s = summarize([r[key] for r in results[n]])
+            cells.append("%s [%s, %s]" % (fmt(s["median"], scale),
+                                          fmt(s["p10"], scale),
+                                          fmt(s["p90"], scale)))
+        ma = statistics.median(r[key] for r in results[a])
+        mb = statistics.median(r[key] for r in results[b])
+        ratio = "%.2f" % (ma / mb) if mb else "n/a"
+        rows.append("| %s (%s) | %s | %s | %s |"
+                    % (label, unit, cells[0], cells[1], ratio))
+    return "\n".join(rows)
+
+
+def targets(results, a, b):
+    """The issue's targets, each with met / NOT met."""
+    ta = statistics.median(r["first_wall_ns"] for r in results[a])
+    tb = statistics.median(r["first_wall_ns"] for r in results[b])
+    anon = max(r["RssAnon"] for r in results[a])
+    lines = [
+        "- %s start-up (median exec -> first byte) under %s's: %.2f ms vs "
+        "%.2f ms: **%s**" % (a, b, ta / 1e6, tb / 1e6,
+                            "met" if ta < tb else "NOT met"),
+        "- %s private RSS beyond guest RAM under 2 MiB: worst RssAnon over "
+        "all runs %.2f MiB: **%s**" % (a, anon / 1024,
+                                      "met" if anon < 2048 else "NOT met"),
+    ]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------- host, doc
+
+def sh(argv):
+    try:
+        return subprocess.run(argv, capture_output=True, text=True,
+                              check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def cpu_model():
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
+
+def kvm_flavour():
+    mods = [m for m in ("kvm_pvm", "kvm_intel", "kvm_amd")
+            if os.path.exists("/sys/module/" + m)]
+    if "kvm_pvm" in mods:
+        return ("kvm-pvm (paging-based KVM, no VMX/SVM: every CPL0 guest "
+                "instruction goes through KVM's instruction emulator)")
+    return ", ".join(mods) or "none"
+
+
+def git_commit(root):
+    head = sh(["git", "-C", root, "rev-parse", "--short=12", "HEAD"])
+    dirty = subprocess.run(["git", "-C", root, "diff-index", "--quiet",
+                            "HEAD", "--"], capture_output=True).returncode
+    return head + (" (plus uncommitted changes)" if dirty else "")
+
+
+def host_facts(args, qemu):
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return [
+        ("date", now.strftime("%Y-%m-%d %H:%M UTC")),
+        ("git commit", git_commit(args.root)),
+        ("kernel", platform.release()),
+        ("CPU", "%s, %d online CPUs" % (cpu_model(), os.cpu_count())),
+        ("/dev/kvm", kvm_flavour()),
+        ("QEMU", sh([qemu, "--version"]).splitlines()[0]),
+        ("runs", "%d per peer (+1 warm-up each, discarded), interleaved, "
+                 "alternating which peer goes first" % args.runs),
+    ]
+
+
+def peer_commands(args, qemu):
+    vmm = [args.vmm, "--kernel", "path=" + args.guest,
+           "--memory", "size_mib=%d" % args.mem_mib]
+    qemu_argv = [
+        qemu, "-M", "microvm,acpi=off,memory-backend=mem",
+        "-object", "memory-backend-memfd,id=mem,size=%dM" % args.mem_mib,
+        "-accel", args.qemu_accel] + (
+        ["-cpu", "host,-arch-capabilities"] if args.qemu_accel == "kvm"
+        else []) + [
+        "-m", str(args.mem_mib), "-nodefaults", "-no-user-config",
+        "-nographic", "-serial", "stdio", "-no-reboot", "-device", "i8042",
+        "-kernel", args.guest]
+    qname = "QEMU" if args.qemu_accel == "kvm" else "QEMU-" + args.qemu_accel
+    return [("vmm-reference", vmm), (qname, qemu_argv)]
+
+
+NOTES = """How it is measured (bench/boot.py): each run spawns the peer with stdin
+/dev/null and stdout a pipe; "first serial byte" is the time from just before
+`posix_spawn` to the return of the `read` of the guest's `!`. CPU at that
+moment is the child's process CPU clock (all threads, ns). Memory figures are
+from `/proc/PID/status` at that moment; the child is `PTRACE_SEIZE`d with only
+`PTRACE_O_TRACEEXIT`, so it cannot tear down its address space before it is
+read; at that exit event VmHWM is read again (the time it is held there is
+subtracted from exit wall time). Exit CPU comes from `wait4`'s rusage; its
+`ru_maxrss` is not used, because `posix_spawn` execs from the spawner's
+(vfork-shared) mm and Linux folds that mm's peak into the child's
+`ru_maxrss`. Each run must print exactly `!` and exit 0, or the benchmark
+fails.
+
+Reading the figures:
+- Guest RAM is a memfd (shmem) in both peers (QEMU:
+  `memory-backend-memfd`), so it appears under RssShmem, and only the pages
+  the guest touched; RssAnon is the VMM's private memory beyond guest RAM.
+  RssFile is mostly shared libraries (QEMU links many).
+- QEMU's microvm has no i8042 by default; `-device i8042` adds it so the
+  guest's reset (0xFE to port 0x64) ends QEMU under `-no-reboot`.
+- Both peers run the same guest code. Its own start-up (long-mode page
+  tables, zeroing .bss; tests/guests/lib/entry_x86_64.S) is emulated on
+  kvm-pvm and is a large part of both CPU columns; compare peers by the
+  difference and the ratio, not by absolute figures.
+- QEMU microvm boots through its firmware (qboot, `bios-microvm.bin`) and
+  the `pvh.bin` option ROM in real mode before reaching the PVH entry;
+  vmm-reference enters the PVH entry directly in 32-bit protected mode.
+- On kvm-pvm every guest instruction at CPL0 is emulated (~0.7 us each),
+  which penalises QEMU's firmware path; `-cpu host` alone aborts QEMU here
+  (`failed to set MSR 0x10a`, IA32_ARCH_CAPABILITIES), hence
+  `-cpu host,-arch-capabilities`. On VMX/SVM hosts the absolute numbers
+  will differ."""
+
+
+def render(args, qemu, results, names, peers):
+    facts = "\n".join("- %s: %s" % kv for kv in host_facts(args, qemu))
+    cmds = "\n".join("    %s" % shlex.join(argv) for _, argv in peers)
+    return "\n".join([
+        "## Boot: start-up time and memory", "",
+        "Guest: `%s` (writes `!` to COM1, then resets via the i8042); "
+        "%d MiB guest RAM. Median over %d runs, [p10, p90] in brackets."
+        % (args.guest, args.mem_mib, args.runs), "",
+        table(results, names), "",
+        "Targets (from the issue):", "", targets(results, *names), "",
+        "Host:", "", facts, "",
+        "Commands (run from the repository root):", "", cmds, "",
+        NOTES])
+
+
+INTRO = """# Performance
+
+How to reproduce: `make bench` (builds everything, installs the `bench`
+Debian packages if missing, then runs the scripts under `bench/`). Each
+section below is generated by one script and rewritten in place between its
+`<!-- bench:NAME:begin/end -->` markers; text outside the markers is kept.
+
+"""
+
+
+def update_doc(path, section):
+    """Replace the text between BEGIN and END in path (create if needed)."""
+    block = "%s\n%s\n%s\n" % (BEGIN, section, END)
+    text = open(path).read() if os.path.exists(path) else INTRO
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        tail = rest.split(END, 1)[1].lstrip("\n")
+        text = head + block + ("\n" + tail if tail else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + block
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+# --------------------------------------------------------------- main
+
+def parse_args(argv):
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--runs", type=int, default=30)
+    p.add_argument("--vmm", default="build/vmm-reference")
+    p.add_argument("--guest", default="build/guests/hello-pvh.elf")
+    p.add_argument("--qemu", default="qemu-system-x86_64")
+    p.add_argument("--qemu-accel", default="kvm", choices=["kvm", "tcg"],
+                   help="tcg only where QEMU cannot use KVM (labelled)")
+    p.add_argument("--mem-mib", type=int, default=256)
+    p.add_argument("--timeout", type=float, default=60.0,
+                   help="seconds per run before it counts as failed")
+    p.add_argument("--doc", default="docs/PERFORMANCE.md",
+                   help="file to update ('' to only print)")
+    p.add_argument("--root", default=root, help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.runs < 2:
+        p.error("--runs must be at least 2")
+    return args
+
+
+def check_inputs(args):
+    qemu = shutil.which(args.qemu)
+    for what, path in (("vmm", args.vmm), ("guest", args.guest)):
+        if not os.path.isfile(path):
+            raise BenchError("%s %s: not found (run make first)" % (what, path))
+    if qemu is None:
+        raise BenchError("%s: not found (scripts/deps.sh bench)" % args.qemu)
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        raise BenchError("/dev/kvm: not accessible")
+    return qemu
+
+
+def bench(peers, runs, timeout):
+    """Warm up each peer once, then interleave runs; returns name->[figs]."""
+    results = {name: [] for name, _ in peers}
+    for name, argv in peers:
+        run_once(argv, timeout)
+    for i in range(runs):
+        order = peers if i % 2 == 0 else peers[::-1]
+        for name, argv in order:
+            results[name].append(run_once(argv, timeout))
+        print("run %d/%d done" % (i + 1, runs), file=sys.stderr)
+    return results
+
+
+def main(argv):
+    args = parse_args(argv)
+    os.chdir(args.root)
+    signal.signal(signal.SIGALRM, _on_alarm)
+    try:
+        qemu = check_inputs(args)
+        peers = peer_commands(args, qemu)
+        results = bench(peers, args.runs, args.timeout)
+    except BenchError as e:
+        print("bench/boot.py: %s" % e, file=sys.stderr)
+        return 1
+    peers_disp = [(n, [os.path.basename(a[0])] + a[1:]) if n != "vmm-reference"
+                  else (n, a) for n, a in peers]
+    section = render(args, qemu, results, [n for n, _ in peers], peers_disp)
+    print(section)
+    if args.doc:
+        update_doc(args.doc, section)
+        print("\nbench/boot.py: updated %s" % args.doc, file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
