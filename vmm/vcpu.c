@@ -53,14 +53,27 @@ vcpu_exit_io(struct vcpu *v)
 		    r->io.direction == KVM_EXIT_IO_OUT);
 }
 
+static const char *
+vcpu_internal_name(uint32_t suberror)
+{
+	switch (suberror) {
+	case KVM_INTERNAL_ERROR_EMULATION: return "emulation failure";
+	case KVM_INTERNAL_ERROR_SIMUL_EX: return "simultaneous exceptions";
+	case KVM_INTERNAL_ERROR_DELIVERY_EV: return "event delivery failed";
+	case KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON: return "unexpected exit reason";
+	default: return "unknown";
+	}
+}
+
 static void
 vcpu_exit_internal(struct vcpu *v)
 {
 	struct kvm_run *r = v->run;
 
 	vm_request_stop(v->vm, VM_STOP_ERROR,
-	    "vCPU %u: KVM_EXIT_INTERNAL_ERROR suberror %u at rip %#llx%s", v->id,
-	    r->internal.suberror, (unsigned long long)vcpu_rip(v), vcpu_pvm_hint(v));
+	    "vCPU %u: KVM_EXIT_INTERNAL_ERROR (%s, suberror %u) at rip %#llx%s", v->id,
+	    vcpu_internal_name(r->internal.suberror), r->internal.suberror,
+	    (unsigned long long)vcpu_rip(v), vcpu_pvm_hint(v));
 }
 
 /* Handle one exit; returns 0 to keep running, -1 to stop this vCPU. */
