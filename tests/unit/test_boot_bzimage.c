@@ -10,11 +10,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <cmocka.h>
 
 #include "boot_internal.h"
 #include "guest_layout_x86_64.h"
+#include "fake_mem.h"
 
 #define MEM_SIZE     (64ull << 20)
 #define SETUP_SECTS  4
@@ -32,20 +32,6 @@ static struct boot_entry be;
 static struct err err;
 
 static struct setup_header *hdr(void) { return (struct setup_header *)(img + 0x1f1); }
-
-static void
-fake_gm(uint64_t size)
-{
-	unsigned i;
-
-	assert_int_equal(gm_layout(&gm, size, NULL), 0);
-	for (i = 0; i < gm.nregions; i++) {
-		gm.region[i].hva = mmap(NULL, gm.region[i].size, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		assert_true(gm.region[i].hva != MAP_FAILED);
-		memset(gm.region[i].hva, 0xcc, 0x100000);
-	}
-}
 
 static void
 build_bzimage(void)
@@ -82,40 +68,18 @@ build_bzimage(void)
 static int
 setup(void **state)
 {
-	(void)state;
-	fake_gm(MEM_SIZE);
+	fake_gm_create(&gm, MEM_SIZE, 0xcc, 0x100000);
 	build_bzimage();
 	bc = (struct boot_config){ .kernel = img, .kernel_path = "bzImage",
 	    .cmdline = "console=ttyS0 panic=1", .load_addr = HIMEM_START, .ncpus = 2 };
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	unsigned i;
-
-	(void)state;
-	for (i = 0; i < gm.nregions; i++)
-		munmap(gm.region[i].hva, gm.region[i].size);
+	*state = &gm;
 	return 0;
 }
 
 static int
 load(void)
 {
-	bc.kernel_len = img_len;
-	memset(&err, 0, sizeof(err));
-	return boot_load(&gm, &bc, &be, &err);
-}
-
-static void *
-gpa(uint64_t a, uint64_t len)
-{
-	void *p = gm_ptr(&gm, a, len);
-
-	assert_non_null(p);
-	return p;
+	return fake_boot_load(&gm, &bc, img, img_len, &be, &err);
 }
 
 static void
@@ -131,8 +95,8 @@ test_good(void **state)
 	assert_int_equal(be.rbx, 0);
 	/* runtime start = max(align_up(1 MiB, 2 MiB), pref_address) */
 	assert_int_equal(be.kernel_end, PREF_ADDR + INIT_SIZE);
-	assert_memory_equal(gpa(HIMEM_START, PM_LEN), img + PM_OFF, PM_LEN);
-	bp = gpa(ZERO_PAGE_ADDR, sizeof(*bp));
+	assert_memory_equal(fake_gpa(&gm, HIMEM_START, PM_LEN), img + PM_OFF, PM_LEN);
+	bp = fake_gpa(&gm, ZERO_PAGE_ADDR, sizeof(*bp));
 	assert_int_equal(bp->hdr.setup_sects, SETUP_SECTS);
 	assert_int_equal(bp->hdr.boot_flag, 0xAA55);
 	assert_int_equal(bp->hdr.header, 0x53726448);
@@ -149,7 +113,7 @@ test_good(void **state)
 	assert_int_equal(bp->e820_table[0].addr, 0);
 	assert_int_equal(bp->e820_table[0].size, EBDA_START);
 	assert_int_equal(bp->_pad0[0], 0);     /* zeroed outside hdr */
-	assert_string_equal((char *)gpa(BOOT_CMDLINE_ADDR, 22), "console=ttyS0 panic=1");
+	assert_string_equal((char *)fake_gpa(&gm, BOOT_CMDLINE_ADDR, 22), "console=ttyS0 panic=1");
 }
 
 static void
@@ -166,10 +130,10 @@ test_initrd(void **state)
 	hdr()->initrd_addr_max = 0x2ffffff;     /* 48 MiB - 1 */
 	assert_int_equal(load(), 0);
 	assert_int_equal(be.initrd_addr, 0x3000000 - 0x4000);
-	bp = gpa(ZERO_PAGE_ADDR, sizeof(*bp));
+	bp = fake_gpa(&gm, ZERO_PAGE_ADDR, sizeof(*bp));
 	assert_int_equal(bp->hdr.ramdisk_image, 0x3000000 - 0x4000);
 	assert_int_equal(bp->hdr.ramdisk_size, sizeof(rd));
-	assert_memory_equal(gpa(be.initrd_addr, sizeof(rd)), rd, sizeof(rd));
+	assert_memory_equal(fake_gpa(&gm, be.initrd_addr, sizeof(rd)), rd, sizeof(rd));
 }
 
 static void
@@ -178,7 +142,7 @@ test_setup_sects_zero_means_4(void **state)
 	(void)state;
 	hdr()->setup_sects = 0;
 	assert_int_equal(load(), 0);
-	assert_memory_equal(gpa(HIMEM_START, PM_LEN), img + 5 * 512, PM_LEN);
+	assert_memory_equal(fake_gpa(&gm, HIMEM_START, PM_LEN), img + 5 * 512, PM_LEN);
 }
 
 static void
@@ -189,7 +153,7 @@ test_short_header_zero_filled(void **state)
 	(void)state;
 	img[0x201] = 0x66;            /* header ends at 0x268: no kernel_info_offset */
 	assert_int_equal(load(), 0);
-	bp = gpa(ZERO_PAGE_ADDR, sizeof(*bp));
+	bp = fake_gpa(&gm, ZERO_PAGE_ADDR, sizeof(*bp));
 	assert_int_equal(bp->hdr.kernel_info_offset, 0);
 	assert_int_equal(bp->hdr.init_size, INIT_SIZE);
 }
@@ -214,7 +178,7 @@ test_relocated_load_addr(void **state)
 	assert_int_equal(load(), 0);
 	assert_int_equal(be.rip, 0x2100200);
 	assert_int_equal(be.kernel_end, 0x2200000 + INIT_SIZE);
-	assert_memory_equal(gpa(0x2100000, PM_LEN), img + PM_OFF, PM_LEN);
+	assert_memory_equal(fake_gpa(&gm, 0x2100000, PM_LEN), img + PM_OFF, PM_LEN);
 }
 
 static void
@@ -277,16 +241,11 @@ test_bad_table(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
 		const struct bad_case *c = &bad_cases[i];
-		int rc;
 
 		build_bzimage();
 		bc.load_addr = HIMEM_START;
 		c->mutate();
-		rc = load();
-		print_message("%-24s rc=%d %s\n", c->name, rc, err.msg);
-		assert_int_equal(rc, c->rc);
-		assert_non_null(strstr(err.msg, c->msg));
-		assert_non_null(strstr(err.msg, "bzImage"));
+		fake_boot_check_refused(c->name, load(), &err, c->rc, c->msg, "bzImage");
 	}
 }
 
@@ -303,23 +262,15 @@ test_truncated(void **state)
 
 	(void)state;
 	for (len = 0; len < IMG_LEN; len++) {
-		uint8_t *copy = malloc(len ? len : 1);
-
-		memcpy(copy, img, len);
-		bc.kernel = copy;
-		bc.kernel_len = len;
-		memset(&err, 0, sizeof(err));
-		rc = boot_load(&gm, &bc, &be, &err);
+		rc = fake_boot_load_copy(&gm, &bc, img, len, &be, &err);
 		if (len <= IMG_LEN - 16) {
 			assert_true(rc < 0);
 			assert_true(err.msg[0] != '\0');
 		} else {
 			assert_int_equal(rc, 0);
-			assert_memory_equal(gpa(HIMEM_START, len - PM_OFF), img + PM_OFF, len - PM_OFF);
+			assert_memory_equal(fake_gpa(&gm, HIMEM_START, len - PM_OFF), img + PM_OFF, len - PM_OFF);
 		}
-		free(copy);
 	}
-	bc.kernel = img;
 	assert_int_equal(load(), 0);
 }
 
@@ -327,8 +278,8 @@ static void
 test_small_memory(void **state)
 {
 	(void)state;
-	teardown(NULL);
-	fake_gm(16ull << 20);           /* init_size at 16 MiB cannot fit */
+	fake_gm_destroy(&gm);
+	fake_gm_create(&gm, 16ull << 20, 0xcc, 0x100000);   /* init_size at 16 MiB cannot fit */
 	assert_int_equal(load(), -ENOSPC);
 	assert_non_null(strstr(err.msg, "more than guest memory below 0x1000000"));
 }
@@ -337,16 +288,16 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_good, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_initrd, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_setup_sects_zero_means_4, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_short_header_zero_filled, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_not_relocatable, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_relocated_load_addr, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cmdline_size, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_table, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_truncated, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_small_memory, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_good, setup, fake_gm_teardown),
+		cmocka_unit_test_setup_teardown(test_initrd, setup, fake_gm_teardown),
+		cmocka_unit_test_setup_teardown(test_setup_sects_zero_means_4, setup, fake_gm_teardown),
+		cmocka_unit_test_setup_teardown(test_short_header_zero_filled, setup, fake_gm_teardown),
+		cmocka_unit_test_setup_teardown(test_not_relocatable, setup, fake_gm_teardown),
+		cmocka_unit_test_setup_teardown(test_relocated_load_addr, setup, fake_gm_teardown),
+		cmocka_unit_test_setup_teardown(test_cmdline_size, setup, fake_gm_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_table, setup, fake_gm_teardown),
+		cmocka_unit_test_setup_teardown(test_truncated, setup, fake_gm_teardown),
+		cmocka_unit_test_setup_teardown(test_small_memory, setup, fake_gm_teardown),
 	};
 
 	return cmocka_run_group_tests_name("boot_bzimage", tests, NULL, NULL);

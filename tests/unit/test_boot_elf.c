@@ -12,12 +12,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <cmocka.h>
 
 #include "boot_internal.h"
 #include "guest_layout_x86_64.h"
 #include "pvh_x86_64.h"
+#include "fake_mem.h"
 
 #define MEM_SIZE    (64ull << 20)
 #define SEG_PADDR   0x200000ull
@@ -37,30 +37,6 @@ static struct guest_mem gm;
 static struct boot_config bc;
 static struct boot_entry be;
 static struct err err;
-
-static void
-fake_gm(uint64_t size)
-{
-	unsigned i;
-
-	assert_int_equal(gm_layout(&gm, size, NULL), 0);
-	for (i = 0; i < gm.nregions; i++) {
-		gm.region[i].hva = mmap(NULL, gm.region[i].size, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		assert_true(gm.region[i].hva != MAP_FAILED);
-		memset(gm.region[i].hva, 0xcc, 0x400000 < gm.region[i].size ?
-		    0x400000 : gm.region[i].size);   /* dirty: bss must be zeroed */
-	}
-}
-
-static void
-free_gm(void)
-{
-	unsigned i;
-
-	for (i = 0; i < gm.nregions; i++)
-		munmap(gm.region[i].hva, gm.region[i].size);
-}
 
 static Elf64_Ehdr *eh(void) { return (Elf64_Ehdr *)img; }
 static Elf64_Phdr *ph(unsigned i) { return (Elf64_Phdr *)(img + sizeof(Elf64_Ehdr)) + i; }
@@ -120,52 +96,33 @@ note_to_section(void)
 static int
 setup(void **state)
 {
-	(void)state;
-	fake_gm(MEM_SIZE);
+	fake_gm_create(&gm, MEM_SIZE, 0xcc, 0x400000);   /* dirty: bss must be zeroed */
 	build_elf(0, 0);
 	bc = (struct boot_config){ .kernel = img, .kernel_len = IMG_LEN,
 	    .kernel_path = "vmlinux", .cmdline = "console=ttyS0",
 	    .load_addr = HIMEM_START, .ncpus = 1 };
 	memset(&err, 0, sizeof(err));
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	free_gm();
+	*state = &gm;
 	return 0;
 }
 
 static int
 load(void)
 {
-	bc.kernel_len = img_len;
-	memset(&err, 0, sizeof(err));
-	return boot_load(&gm, &bc, &be, &err);
-}
-
-static void *
-gpa(uint64_t a, uint64_t len)
-{
-	void *p = gm_ptr(&gm, a, len);
-
-	assert_non_null(p);
-	return p;
+	return fake_boot_load(&gm, &bc, img, img_len, &be, &err);
 }
 
 static void
 check_segment_loaded(void)
 {
-	uint8_t *seg = gpa(SEG_PADDR, SEG_MEMSZ);
+	uint8_t *seg = fake_gpa(&gm, SEG_PADDR, SEG_MEMSZ);
 	unsigned i;
 
 	assert_memory_equal(seg, img + SEG_OFF, SEG_FILESZ);
 	for (i = SEG_FILESZ; i < SEG_MEMSZ; i++)
 		assert_int_equal(seg[i], 0);
 	assert_int_equal(be.kernel_end, SEG_PADDR + SEG_MEMSZ);
-	assert_string_equal((char *)gpa(BOOT_CMDLINE_ADDR, 14), "console=ttyS0");
+	assert_string_equal((char *)fake_gpa(&gm, BOOT_CMDLINE_ADDR, 14), "console=ttyS0");
 }
 
 static void
@@ -181,7 +138,7 @@ test_elf64_good(void **state)
 	assert_int_equal(be.rbx, 0);
 	assert_int_equal(be.rsp, BOOT_STACK_ADDR);
 	check_segment_loaded();
-	bp = gpa(ZERO_PAGE_ADDR, sizeof(*bp));
+	bp = fake_gpa(&gm, ZERO_PAGE_ADDR, sizeof(*bp));
 	assert_int_equal(bp->hdr.boot_flag, 0xAA55);
 	assert_int_equal(bp->hdr.header, 0x53726448);
 	assert_int_equal(bp->hdr.version, 0x020f);
@@ -209,16 +166,16 @@ test_elf64_initrd(void **state)
 	assert_int_equal(load(), 0);
 	assert_int_equal(be.initrd_addr, MEM_SIZE - 0x2000);
 	assert_int_equal(be.initrd_size, sizeof(rd));
-	bp = gpa(ZERO_PAGE_ADDR, sizeof(*bp));
+	bp = fake_gpa(&gm, ZERO_PAGE_ADDR, sizeof(*bp));
 	assert_int_equal(bp->hdr.ramdisk_image, MEM_SIZE - 0x2000);
 	assert_int_equal(bp->hdr.ramdisk_size, sizeof(rd));
-	assert_memory_equal(gpa(be.initrd_addr, sizeof(rd)), rd, sizeof(rd));
+	assert_memory_equal(fake_gpa(&gm, be.initrd_addr, sizeof(rd)), rd, sizeof(rd));
 }
 
 static void
 check_start_info(unsigned nr_modules)
 {
-	struct hvm_start_info *si = gpa(PVH_INFO_ADDR, sizeof(*si));
+	struct hvm_start_info *si = fake_gpa(&gm, PVH_INFO_ADDR, sizeof(*si));
 	struct hvm_memmap_table_entry *mm;
 	struct e820_entry map[8];
 	int i, n = boot_e820(&gm, map, 8);
@@ -230,7 +187,7 @@ check_start_info(unsigned nr_modules)
 	assert_int_equal(si->nr_modules, nr_modules);
 	assert_int_equal(si->memmap_paddr, PVH_MEMMAP_ADDR);
 	assert_int_equal(si->memmap_entries, n);
-	mm = gpa(PVH_MEMMAP_ADDR, n * sizeof(*mm));
+	mm = fake_gpa(&gm, PVH_MEMMAP_ADDR, n * sizeof(*mm));
 	for (i = 0; i < n; i++) {
 		assert_int_equal(mm[i].addr, map[i].addr);
 		assert_int_equal(mm[i].size, map[i].size);
@@ -277,9 +234,9 @@ test_pvh_initrd_modlist(void **state)
 	bc.initrd_path = "rd";
 	assert_int_equal(load(), 0);
 	check_start_info(1);
-	si = gpa(PVH_INFO_ADDR, sizeof(*si));
+	si = fake_gpa(&gm, PVH_INFO_ADDR, sizeof(*si));
 	assert_int_equal(si->modlist_paddr, PVH_MODLIST_ADDR);
-	mod = gpa(PVH_MODLIST_ADDR, sizeof(*mod));
+	mod = fake_gpa(&gm, PVH_MODLIST_ADDR, sizeof(*mod));
 	assert_int_equal(mod->paddr, be.initrd_addr);
 	assert_int_equal(mod->paddr, MEM_SIZE - 0x1000);
 	assert_int_equal(mod->size, sizeof(rd));
@@ -391,15 +348,10 @@ test_bad_table(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
 		const struct bad_case *c = &bad_cases[i];
-		int rc;
 
 		build_elf(c->pvh, 8);
 		c->mutate();
-		rc = load();
-		print_message("%-24s rc=%d %s\n", c->name, rc, err.msg);
-		assert_int_equal(rc, c->rc);
-		assert_non_null(strstr(err.msg, c->msg));
-		assert_non_null(strstr(err.msg, "vmlinux"));
+		fake_boot_check_refused(c->name, load(), &err, c->rc, c->msg, "vmlinux");
 	}
 }
 
@@ -414,17 +366,9 @@ truncate_all(int pvh, int section)
 		note_to_section();
 	full = img_len;
 	for (len = 0; len < full; len++) {
-		uint8_t *copy = malloc(len ? len : 1);   /* exact size: ASan-able */
-
-		memcpy(copy, img, len);
-		bc.kernel = copy;
-		bc.kernel_len = len;
-		memset(&err, 0, sizeof(err));
-		assert_true(boot_load(&gm, &bc, &be, &err) < 0);
+		assert_true(fake_boot_load_copy(&gm, &bc, img, len, &be, &err) < 0);
 		assert_true(err.msg[0] != '\0');
-		free(copy);
 	}
-	bc.kernel = img;
 	assert_int_equal(load(), 0);
 }
 
@@ -469,7 +413,7 @@ test_cmdline(void **state)
 	line[BOOT_CMDLINE_MAX - 1] = '\0';
 	bc.cmdline = line;
 	assert_int_equal(load(), 0);     /* 4095 bytes: the most we take */
-	assert_int_equal(strlen(gpa(BOOT_CMDLINE_ADDR, BOOT_CMDLINE_MAX)), BOOT_CMDLINE_MAX - 1);
+	assert_int_equal(strlen(fake_gpa(&gm, BOOT_CMDLINE_ADDR, BOOT_CMDLINE_MAX)), BOOT_CMDLINE_MAX - 1);
 	line[BOOT_CMDLINE_MAX - 1] = 'a';
 	line[BOOT_CMDLINE_MAX] = '\0';
 	assert_int_equal(load(), -E2BIG);
@@ -491,21 +435,21 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_elf64_good, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_elf64_initrd, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pvh_good, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pvh_desc4, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pvh_initrd_modlist, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pvh_note_in_section, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_other_note_is_not_pvh, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_table, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_truncated_elf64, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_truncated_pvh, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_truncated_pvh_section, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_section_table_outside, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_garbage_and_empty, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cmdline, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_load_addr_semantics, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_elf64_good, setup, fake_gm_teardown),
+		cmocka_unit_test_setup_teardown(test_elf64_initrd, setup, fake_gm_teardown),
+		cmocka_unit_test_setup_teardown(test_pvh_good, setup, fake_gm_teardown),
+		cmocka_unit_test_setup_teardown(test_pvh_desc4, setup, fake_gm_teardown),
+		cmocka_unit_test_setup_teardown(test_pvh_initrd_modlist, setup, fake_gm_teardown),
+		cmocka_unit_test_setup_teardown(test_pvh_note_in_section, setup, fake_gm_teardown),
+		cmocka_unit_test_setup_teardown(test_other_note_is_not_pvh, setup, fake_gm_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_table, setup, fake_gm_teardown),
+		cmocka_unit_test_setup_teardown(test_truncated_elf64, setup, fake_gm_teardown),
+		cmocka_unit_test_setup_teardown(test_truncated_pvh, setup, fake_gm_teardown),
+		cmocka_unit_test_setup_teardown(test_truncated_pvh_section, setup, fake_gm_teardown),
+		cmocka_unit_test_setup_teardown(test_section_table_outside, setup, fake_gm_teardown),
+		cmocka_unit_test_setup_teardown(test_garbage_and_empty, setup, fake_gm_teardown),
+		cmocka_unit_test_setup_teardown(test_cmdline, setup, fake_gm_teardown),
+		cmocka_unit_test_setup_teardown(test_load_addr_semantics, setup, fake_gm_teardown),
 	};
 
 	return cmocka_run_group_tests_name("boot_elf", tests, NULL, NULL);

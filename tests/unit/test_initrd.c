@@ -10,39 +10,17 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <cmocka.h>
 
 #include "boot_internal.h"
 #include "guest_layout_x86_64.h"
+#include "fake_mem.h"
 
 #define MiB (1ull << 20)
 #define GiB (1ull << 30)
 
 static struct guest_mem gm;
 static uint8_t *rd;
-
-static void
-fake_gm(uint64_t size)
-{
-	unsigned i;
-
-	assert_int_equal(gm_layout(&gm, size, NULL), 0);
-	for (i = 0; i < gm.nregions; i++) {
-		gm.region[i].hva = mmap(NULL, gm.region[i].size, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		assert_true(gm.region[i].hva != MAP_FAILED);
-	}
-}
-
-static void
-free_gm(void)
-{
-	unsigned i;
-
-	for (i = 0; i < gm.nregions; i++)
-		munmap(gm.region[i].hva, gm.region[i].size);
-}
 
 struct place_case {
 	const char *name;
@@ -93,7 +71,7 @@ test_place_table(void **state)
 		uint64_t addr = 1;
 		int rc;
 
-		fake_gm(c->mem);
+		fake_gm_create(&gm, c->mem, 0, 0);
 		rc = boot_place_initrd(&gm, &bc, &k, &addr, &e);
 		print_message("%-26s rc=%d addr=0x%llx %s\n", c->name, rc,
 		    (unsigned long long)addr, e.msg);
@@ -108,7 +86,7 @@ test_place_table(void **state)
 			assert_non_null(strstr(e.msg, "initramfs initrd.img: "));
 			assert_non_null(strstr(e.msg, c->len ? "bytes do not fit in guest memory" : "empty file"));
 		}
-		free_gm();
+		fake_gm_destroy(&gm);
 	}
 	free(rd);
 }
@@ -121,10 +99,10 @@ test_no_initrd(void **state)
 	uint64_t addr = 1;
 
 	(void)state;
-	fake_gm(4 * MiB);
+	fake_gm_create(&gm, 4 * MiB, 0, 0);
 	assert_int_equal(boot_place_initrd(&gm, &bc, &k, &addr, NULL), 0);
 	assert_int_equal(addr, 0);
-	free_gm();
+	fake_gm_destroy(&gm);
 }
 
 static void
@@ -138,10 +116,10 @@ test_message(void **state)
 	uint64_t addr;
 
 	(void)state;
-	fake_gm(4 * MiB);
+	fake_gm_create(&gm, 4 * MiB, 0, 0);
 	assert_int_equal(boot_place_initrd(&gm, &bc, &k, &addr, &e), -ENOSPC);
 	assert_string_equal(e.msg, "initramfs /tmp/rd.cpio: 8192 bytes do not fit in guest memory between 0x3ff000 (end of kernel) and 0x400000 (end of low RAM or initrd_addr_max)");
-	free_gm();
+	fake_gm_destroy(&gm);
 }
 
 int

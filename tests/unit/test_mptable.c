@@ -10,36 +10,23 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
 #include "boot.h"
 #include "guest_layout_x86_64.h"
 #include "mptable_x86_64.h"
+#include "fake_mem.h"
 
 #define MEM_SIZE (2ull << 20)
 
 static struct guest_mem gm;
-static uint8_t *ram;
 
 static int
 setup(void **state)
 {
-	(void)state;
-	assert_int_equal(gm_layout(&gm, MEM_SIZE, NULL), 0);
-	ram = malloc(MEM_SIZE);
-	assert_non_null(ram);
-	memset(ram, 0xa5, MEM_SIZE);      /* garbage a checker would trip on */
-	gm.region[0].hva = ram;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	free(ram);
+	fake_gm_create(&gm, MEM_SIZE, 0xa5, FAKE_GM_ALL);   /* garbage a checker would trip on */
+	*state = &gm;
 	return 0;
 }
 
@@ -139,16 +126,14 @@ check_table(unsigned ncpus)
 	const struct mpc_table *mpc;
 	struct mp_seen s;
 
-	mpf = gm_ptr(&gm, MPTABLE_ADDR, sizeof(*mpf));
-	assert_non_null(mpf);
+	mpf = fake_gpa(&gm, MPTABLE_ADDR, sizeof(*mpf));
 	assert_memory_equal(mpf->signature, "_MP_", 4);
 	assert_int_equal(mpf->length, 1);
 	assert_int_equal(mpf->specification, 4);
 	assert_int_equal(sum((const uint8_t *)mpf, 16), 0);
 	assert_int_equal(mpf->feature1, 0);    /* 0: a table follows, no default config */
 	assert_int_equal(mpf->physptr, MPTABLE_ADDR + 16);
-	mpc = gm_ptr(&gm, mpf->physptr, sizeof(*mpc));
-	assert_non_null(mpc);
+	mpc = fake_gpa(&gm, mpf->physptr, sizeof(*mpc));
 	assert_memory_equal(mpc->signature, "PCMP", 4);
 	assert_int_equal(mpc->spec, 4);
 	assert_int_equal(mpc->lapic, LAPIC_ADDR);
@@ -176,7 +161,7 @@ test_counts(void **state)
 	print_message("max CPUs in the MP table: %u\n", counts[3]);
 	assert_true(counts[3] >= 32);
 	for (i = 0; i < 4; i++) {
-		memset(ram, 0xa5, MEM_SIZE);
+		fake_gm_fill(&gm, 0xa5, FAKE_GM_ALL);
 		assert_int_equal(boot_mptable(&gm, counts[i], &e), 0);
 		check_table(counts[i]);
 	}
@@ -224,10 +209,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_counts, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_max_is_tight, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_too_many_and_zero, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_no_memory, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_counts, setup, fake_gm_teardown),
+		cmocka_unit_test_setup_teardown(test_max_is_tight, setup, fake_gm_teardown),
+		cmocka_unit_test_setup_teardown(test_too_many_and_zero, setup, fake_gm_teardown),
+		cmocka_unit_test_setup_teardown(test_no_memory, setup, fake_gm_teardown),
 	};
 
 	return cmocka_run_group_tests_name("mptable", tests, NULL, NULL);
