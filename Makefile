@@ -28,7 +28,7 @@ LDFLAGS ?=
 
 DEPS := scripts/deps.sh
 
-.PHONY: all test unit integration run guest bench clean deps distclean
+.PHONY: all test unit integration run guest bench fuzz clean deps
 all:
 
 include vmm/build.mk
@@ -36,6 +36,7 @@ include tests/guests/build.mk
 include tests/unit/build.mk
 include guest/build.mk
 include bench/build.mk
+include tests/fuzz/build.mk
 
 all: $(ALL_TARGETS)
 
