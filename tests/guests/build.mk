@@ -5,7 +5,7 @@
 #   build/guests/NAME.bzImage   bzImage (setup header + flat payload)
 # A guest is NAME.c plus any NAME_*.c / NAME_*.S beside it, linked with tests/guests/lib.
 
-GUEST_NAMES := boot_state smp serial_echo hello triple_fault emulation_fail
+GUEST_NAMES := boot_state smp serial_echo hello triple_fault emulation_fail irq_selftest
 GUEST_SRC   := tests/guests
 GUEST_OUT   := $(BUILD)/guests
 GUEST_OBJ   := $(GUEST_OUT)/obj
@@ -21,7 +21,7 @@ GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,-T,$(GUEST_LDS) \
 	-Wl,--no-warn-rwx-segments
 
 GUEST_LIB_OBJS := $(patsubst $(GUEST_SRC)/%.c,$(GUEST_OBJ)/%.o,$(wildcard $(GUEST_SRC)/lib/*.c)) \
-	$(GUEST_OBJ)/lib/entry_x86_64.o
+	$(GUEST_OBJ)/lib/entry_x86_64.o $(GUEST_OBJ)/lib/idt_x86_64.o
 guest_objs = $(GUEST_OBJ)/$(1).o \
 	$(patsubst $(GUEST_SRC)/%.c,$(GUEST_OBJ)/%.o,$(wildcard $(GUEST_SRC)/$(1)_*.c)) \
 	$(patsubst $(GUEST_SRC)/%.S,$(GUEST_OBJ)/%.o,$(wildcard $(GUEST_SRC)/$(1)_*.S))

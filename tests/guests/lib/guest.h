@@ -1,8 +1,9 @@
 /*
  * The selftest guest library: what a guest's guest_main() can use. In the
  * spirit of the KVM selftests' guest_code: serial output, printf-lite,
- * assertions, command-line lookup, MP table lookup, and i8042 reset as the
- * way to end. No libc, no interrupts, one flat identity map of the first
+ * assertions, command-line lookup, MP table lookup, interrupts (irq.h:
+ * IDT, LAPIC, IOAPIC; off until a guest calls irq_init), and i8042 reset as
+ * the way to end. No libc, one flat identity map of the first
  * GUEST_MAP_GIB GiB built by the entry stub.
  */
 #ifndef GUEST_H
@@ -57,6 +58,9 @@ char serial_getc(void);        /* blocks (polls LSR.DR) */
  * from several CPUs do not interleave. */
 void gprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void gvprintf(const char *fmt, va_list ap);
+/* For fatal paths only (an exception inside gprintf): drop the console
+ * lock so the report can be printed. */
+void console_force_unlock(void);
 
 /* Spinlock */
 struct spinlock { volatile uint32_t locked; };
@@ -112,5 +116,7 @@ int strcmp(const char *a, const char *b);
 int strncmp(const char *a, const char *b, size_t n);
 const char *strstr(const char *h, const char *n);
 bool parse_u64(const char *s, uint64_t *out);
+
+#include "irq.h"
 
 #endif

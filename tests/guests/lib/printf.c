@@ -15,6 +15,11 @@ void spin_unlock(struct spinlock *l)
 	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
 }
 
+void console_force_unlock(void)
+{
+	spin_unlock(&console_lock);
+}
+
 static void put_num(uint64_t v, unsigned base, bool neg, int width, char pad)
 {
 	char buf[24];
