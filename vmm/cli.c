@@ -484,7 +484,7 @@ cli_parse(int argc, char **argv, unsigned max_vcpus,
 	}
 	while (i < argc && argv[i] != NULL) {
 		if (strncmp(argv[i], "--", 2) != 0 || argv[i][2] == '\0')
-			return err_set(e, -EINVAL, "%s: unexpected argument "
+			return err_set(e, -EINVAL, "'%s': unexpected argument "
 			    "(options are --name key=value,...; see --help)",
 			    cli_show(buf, argv[i], strlen(argv[i])));
 		r = cli_parse_opt(&st, argc, argv, &i, &seen);
