@@ -39,6 +39,9 @@ _Static_assert(BOOT_IDT_ADDR >= BOOT_GDT_ADDR + 8 * BOOT_GDT_ENTRIES, "IDT overl
 #define BOOT_IDENTITY_MAP_END 0x100000000ull
 #define BOOT_CMDLINE_ADDR    0x20000ull
 #define BOOT_CMDLINE_MAX     4096       /* bytes including the NUL */
+/* Linux x86 COMMAND_LINE_SIZE: what an ELF/PVH kernel copies (incl. NUL);
+ * a bzImage says its own limit in cmdline_size. */
+#define BOOT_LINUX_CMDLINE_SIZE 2048
 #define EBDA_START           0x9fc00ull
 #define MPTABLE_ADDR         EBDA_START
 #define HIMEM_START          0x100000ull

@@ -135,7 +135,8 @@ zp_fill_elf_header(struct setup_header *h)
 	h->header = BP_HDRS_MAGIC;
 	h->version = ELF_HDR_VERSION;
 	h->kernel_alignment = ELF_KERNEL_ALIGN;
-	h->cmdline_size = BOOT_CMDLINE_MAX - 1;
+	h->cmdline_size = BOOT_LINUX_CMDLINE_SIZE - 1;
+	h->initrd_addr_max = BOOT_INITRD_ADDR_MAX_DEFAULT;
 }
 
 static int
@@ -151,8 +152,6 @@ boot_write_zero_page(struct guest_mem *gm, const struct boot_kernel *k,
 	if (k->kind == BOOT_KIND_BZIMAGE) {
 		memcpy(&bp->hdr, &k->hdr, k->hdr_len);
 		bp->hdr.code32_start = (uint32_t)(be->rip - BP_64BIT_ENTRY_OFFSET);
-		bp->hdr.loadflags |= BP_CAN_USE_HEAP;
-		bp->hdr.heap_end_ptr = 0xfe00;
 	} else {
 		zp_fill_elf_header(&bp->hdr);
 	}

@@ -11,11 +11,12 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "cpuid.h"
 #include "guest_layout_x86_64.h"
 #include "vm.h"
 
 #define KVM_TSS_ADDR        0xfffbd000ul
-#define CPUID_MAX_ENTRIES   256
+#define CPUID_MAX_ENTRIES   1024
 
 #define MSR_IA32_TSC            0x00000010
 #define MSR_IA32_SYSENTER_CS    0x00000174
@@ -116,52 +117,30 @@ kvm_create_vm(struct vm *vm, struct err *e)
 	return kvm_set_memory(vm, e);
 }
 
-/* KVM_GET_SUPPORTED_CPUID once per process; the result is shared. */
+/* KVM_GET_SUPPORTED_CPUID once per process (growing the buffer on E2BIG);
+ * the result is shared by all vCPUs. */
 static struct kvm_cpuid2 *
 kvm_supported_cpuid(struct vm *vm, struct err *e)
 {
 	static struct kvm_cpuid2 *cpuid;
+	unsigned n;
 
-	if (cpuid != NULL)
-		return cpuid;
-	cpuid = calloc(1, sizeof(*cpuid) + CPUID_MAX_ENTRIES * sizeof(cpuid->entries[0]));
-	if (cpuid == NULL) {
-		err_set(e, -ENOMEM, "CPUID: out of memory");
-		return NULL;
-	}
-	cpuid->nent = CPUID_MAX_ENTRIES;
-	if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid) < 0) {
+	for (n = 64; cpuid == NULL && n <= CPUID_MAX_ENTRIES; n *= 2) {
+		cpuid = calloc(1, sizeof(*cpuid) + n * sizeof(cpuid->entries[0]));
+		if (cpuid == NULL) {
+			err_set(e, -ENOMEM, "CPUID: out of memory");
+			return NULL;
+		}
+		cpuid->nent = n;
+		if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid) == 0)
+			break;
 		err_set(e, -errno, "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
 		free(cpuid);
 		cpuid = NULL;
+		if (errno != E2BIG)
+			break;
 	}
 	return cpuid;
-}
-
-/* Per-vCPU CPUID: APIC ids, topology counts, hypervisor bit. */
-static void
-kvm_patch_cpuid(struct kvm_cpuid2 *c, unsigned id, unsigned ncpus)
-{
-	unsigned i;
-
-	for (i = 0; i < c->nent; i++) {
-		struct kvm_cpuid_entry2 *x = &c->entries[i];
-
-		switch (x->function) {
-		case 1:
-			x->ebx = (x->ebx & 0x0000ffff) | (id << 24) | ((ncpus & 0xff) << 16);
-			x->ecx |= 1u << 31;           /* hypervisor present */
-			if (ncpus > 1)
-				x->edx |= 1u << 28;   /* HTT: ebx[23:16] valid */
-			break;
-		case 0xb:
-		case 0x1f:
-			x->edx = id;                  /* x2APIC id */
-			break;
-		default:
-			break;
-		}
-	}
 }
 
 static int
@@ -169,17 +148,19 @@ kvm_set_cpuid(struct vcpu *v, struct err *e)
 {
 	struct kvm_cpuid2 *sup = kvm_supported_cpuid(v->vm, e);
 	struct kvm_cpuid2 *c;
-	size_t sz;
-	int rc = 0;
+	unsigned cap;
+	int rc;
 
 	if (sup == NULL)
-		return -ENOMEM;
-	sz = sizeof(*sup) + sup->nent * sizeof(sup->entries[0]);
-	if ((c = malloc(sz)) == NULL)
+		return -EINVAL;
+	cap = sup->nent + CPUID_EXTRA_ENTRIES;
+	if ((c = calloc(1, sizeof(*c) + cap * sizeof(c->entries[0]))) == NULL)
 		return err_set(e, -ENOMEM, "CPUID: out of memory");
-	memcpy(c, sup, sz);
-	kvm_patch_cpuid(c, v->id, v->vm->ncpus);
-	if (ioctl(v->fd, KVM_SET_CPUID2, c) < 0)
+	memcpy(c, sup, sizeof(*sup) + sup->nent * sizeof(sup->entries[0]));
+	rc = cpuid_normalize(c, cap, v->id, v->vm->ncpus);
+	if (rc < 0)
+		err_set(e, rc, "vCPU %u: CPUID: no room for the topology leaves", v->id);
+	else if (ioctl(v->fd, KVM_SET_CPUID2, c) < 0)
 		rc = err_set(e, -errno, "vCPU %u: KVM_SET_CPUID2: %s", v->id, strerror(errno));
 	free(c);
 	return rc;
@@ -209,10 +190,23 @@ kvm_set_msrs(struct vcpu *v, struct err *e)
 		msrs.entries[i].data = init[i].data;
 	}
 	n = ioctl(v->fd, KVM_SET_MSRS, &msrs);
+	if (n < 0)
+		return err_set(e, -errno, "vCPU %u: KVM_SET_MSRS: %s", v->id, strerror(errno));
 	if (n != N)
-		return err_set(e, n < 0 ? -errno : -EIO, "vCPU %u: KVM_SET_MSRS: set %d of %d (MSR %#x failed)",
-		    v->id, n, N, n >= 0 && n < N ? init[n].index : 0);
+		return err_set(e, -EIO, "vCPU %u: KVM_SET_MSRS: MSR %#x refused",
+		    v->id, init[n].index);
 	return 0;
+}
+
+/* Set the delivery mode (bits 10:8) of a LAPIC LVT register. */
+static void
+lapic_set_delivery(struct kvm_lapic_state *lapic, unsigned reg, uint32_t mode)
+{
+	uint32_t v;
+
+	memcpy(&v, &lapic->regs[reg], sizeof(v));
+	v = (v & ~0x700u) | (mode << 8);
+	memcpy(&lapic->regs[reg], &v, sizeof(v));
 }
 
 /* LINT0 = ExtINT (the PIC), LINT1 = NMI, as a BIOS leaves them. */
@@ -220,14 +214,11 @@ static int
 kvm_set_lint(struct vcpu *v, struct err *e)
 {
 	struct kvm_lapic_state lapic;
-	uint32_t *lvt0, *lvt1;
 
 	if (ioctl(v->fd, KVM_GET_LAPIC, &lapic) < 0)
 		return err_set(e, -errno, "vCPU %u: KVM_GET_LAPIC: %s", v->id, strerror(errno));
-	lvt0 = (uint32_t *)(void *)&lapic.regs[APIC_LVT0];
-	lvt1 = (uint32_t *)(void *)&lapic.regs[APIC_LVT1];
-	*lvt0 = (*lvt0 & ~0x700u) | (APIC_MODE_EXTINT << 8);
-	*lvt1 = (*lvt1 & ~0x700u) | (APIC_MODE_NMI << 8);
+	lapic_set_delivery(&lapic, APIC_LVT0, APIC_MODE_EXTINT);
+	lapic_set_delivery(&lapic, APIC_LVT1, APIC_MODE_NMI);
 	if (ioctl(v->fd, KVM_SET_LAPIC, &lapic) < 0)
 		return err_set(e, -errno, "vCPU %u: KVM_SET_LAPIC: %s", v->id, strerror(errno));
 	return 0;

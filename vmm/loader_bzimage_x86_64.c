@@ -57,9 +57,11 @@ bz_read_header(const struct boot_config *bc, struct boot_kernel *k, struct err *
 	if (h->version < BZ_MIN_VERSION)
 		return err_set(e, -ENOEXEC, "kernel %s: boot protocol %u.%02u is too old (need 2.12)",
 		    p, h->version >> 8, h->version & 0xff);
-	if (k->hdr_len < offsetof(struct setup_header, cmdline_size))
-		return err_set(e, -ENOEXEC, "kernel %s: setup header truncated (%zu bytes)",
-		    p, k->hdr_len);
+	/* 2.12 headers reach init_size (2.10), which placement relies on. */
+	if (k->hdr_len < offsetof(struct setup_header, init_size) + sizeof(h->init_size))
+		return err_set(e, -ENOEXEC, "kernel %s: setup header truncated (%zu bytes, "
+		    "protocol 2.12 needs %zu)", p, k->hdr_len,
+		    offsetof(struct setup_header, init_size) + sizeof(h->init_size));
 	if (!(h->xloadflags & BP_XLF_KERNEL_64))
 		return err_set(e, -ENOEXEC, "kernel %s: bzImage has no 64-bit entry (XLF_KERNEL_64 clear)", p);
 	if (!(h->loadflags & BP_LOADED_HIGH))

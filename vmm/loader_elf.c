@@ -87,6 +87,13 @@ elf_check_load(struct guest_mem *gm, const struct boot_config *bc,
 	    gm_ptr(gm, ph->p_paddr, ph->p_memsz) == NULL)
 		return err_set(e, -EINVAL, "kernel %s: segment %u [0x%llx, +0x%llx) is outside guest memory",
 		    p, i, (unsigned long long)ph->p_paddr, (unsigned long long)ph->p_memsz);
+	/* PVH enters with paging off, and the 64-bit page tables map only
+	 * low memory's range: the kernel must be reachable from its entry. */
+	if (end > gm_low_end(gm))
+		return err_set(e, -EINVAL, "kernel %s: segment %u [0x%llx, +0x%llx) is above low memory "
+		    "(ends past 0x%llx): not reachable at entry", p, i,
+		    (unsigned long long)ph->p_paddr, (unsigned long long)ph->p_memsz,
+		    (unsigned long long)gm_low_end(gm));
 	return 0;
 }
 
@@ -282,6 +289,6 @@ boot_elf_load(struct guest_mem *gm, const struct boot_config *bc,
 	k->kind = pvh ? BOOT_KIND_PVH : BOOT_KIND_ELF64;
 	k->entry = entry;
 	k->initrd_addr_max = BOOT_INITRD_ADDR_MAX_DEFAULT;
-	k->cmdline_max = BOOT_CMDLINE_MAX - 1;
+	k->cmdline_max = BOOT_LINUX_CMDLINE_SIZE - 1;
 	return 0;
 }

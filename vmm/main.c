@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -24,8 +23,8 @@
 
 #define PROG "vmm-reference"
 
-struct mapped_file {
-	const uint8_t *data;
+struct loaded_file {
+	uint8_t *data;
 	size_t len;
 };
 
@@ -44,34 +43,49 @@ die_on(int rc, const struct err *e)
 		die(e->msg);
 }
 
-/* Map a whole regular file read-only; `what` names it in messages. */
+/* Read a whole regular file of at most `limit` bytes into a new buffer;
+ * `what` names it in messages. A file that changes size while read is an
+ * error, not a SIGBUS. */
 static int
-map_file(const char *what, const char *path, uint64_t limit, struct mapped_file *f,
+read_file(const char *what, const char *path, uint64_t limit, struct loaded_file *f,
     struct err *e)
 {
 	struct stat st;
-	void *p;
-	int fd;
+	uint8_t *buf;
+	size_t got = 0;
+	ssize_t n;
+	int fd, rc = 0;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return err_set(e, -errno, "%s %s: %s", what, path, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		rc = err_set(e, -EINVAL, "%s %s: not a regular file", what, path);
+	else if (st.st_size == 0)
+		rc = err_set(e, -EINVAL, "%s %s: empty file", what, path);
+	else if ((uint64_t)st.st_size > limit)
+		rc = err_set(e, -EINVAL, "%s %s: %lld bytes, larger than guest memory", what,
+		    path, (long long)st.st_size);
+	else if ((buf = malloc((size_t)st.st_size)) == NULL)
+		rc = err_set(e, -ENOMEM, "%s %s: out of memory", what, path);
+	if (rc < 0) {
 		close(fd);
-		return err_set(e, -EINVAL, "%s %s: not a regular file", what, path);
+		return rc;
 	}
-	if (st.st_size == 0 || (uint64_t)st.st_size > limit) {
-		close(fd);
-		return err_set(e, -EINVAL, st.st_size == 0 ? "%s %s: empty file" :
-		    "%s %s: %lld bytes, larger than guest memory", what, path,
-		    (long long)st.st_size);
-	}
-	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	while (got < (size_t)st.st_size &&
+	    ((n = pread(fd, buf + got, (size_t)st.st_size - got, (off_t)got)) > 0 ||
+	     (n < 0 && errno == EINTR)))
+		got += n > 0 ? (size_t)n : 0;
+	if (got < (size_t)st.st_size)
+		rc = err_set(e, -EIO, "%s %s: read %zu of %lld bytes: %s", what, path, got,
+		    (long long)st.st_size, n < 0 ? strerror(errno) : "file shrank");
 	close(fd);
-	if (p == MAP_FAILED)
-		return err_set(e, -errno, "%s %s: mmap: %s", what, path, strerror(errno));
-	f->data = p;
-	f->len = (size_t)st.st_size;
+	if (rc < 0) {
+		free(buf);
+		return rc;
+	}
+	f->data = buf;
+	f->len = got;
 	return 0;
 }
 
@@ -91,13 +105,13 @@ i8042_reset(void *opaque)
 static void
 load_guest(struct vm *vm, const struct vmm_config *cfg, struct boot_entry *be)
 {
-	struct mapped_file kernel = { 0 }, initrd = { 0 };
+	struct loaded_file kernel = { 0 }, initrd = { 0 };
 	struct boot_config bc;
 	struct err e;
 
-	die_on(map_file("kernel", cfg->kernel_path, vm->mem.size, &kernel, &e), &e);
+	die_on(read_file("kernel", cfg->kernel_path, vm->mem.size, &kernel, &e), &e);
 	if (cfg->initramfs_path != NULL)
-		die_on(map_file("initramfs", cfg->initramfs_path, vm->mem.size, &initrd, &e), &e);
+		die_on(read_file("initramfs", cfg->initramfs_path, vm->mem.size, &initrd, &e), &e);
 	bc = (struct boot_config){
 		.kernel = kernel.data, .kernel_len = kernel.len,
 		.kernel_path = cfg->kernel_path,
@@ -107,9 +121,8 @@ load_guest(struct vm *vm, const struct vmm_config *cfg, struct boot_entry *be)
 		.ncpus = vm->ncpus,
 	};
 	die_on(boot_load(&vm->mem, &bc, be, &e), &e);
-	munmap((void *)kernel.data, kernel.len);
-	if (initrd.data != NULL)
-		munmap((void *)initrd.data, initrd.len);
+	free(kernel.data);
+	free(initrd.data);
 }
 
 static void
@@ -146,7 +159,7 @@ make_devices(struct vm *vm, int room_efd)
 }
 
 /* Block the signals the main loop takes through a signalfd (all threads
- * inherit the mask), and the vCPU kick signal (only vCPU threads take it). */
+ * inherit the mask). */
 static int
 setup_signals(void)
 {
@@ -208,6 +221,8 @@ main(int argc, char **argv)
 		fputs(cli_usage(), stdout);
 		return 0;
 	}
+	if (vcpu_kick_signal_init() < 0)
+		die("vCPU kick signal: sigaction failed");
 	sfd = setup_signals();
 	vm.stop_efd = eventfd(0, EFD_CLOEXEC);
 	room_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

@@ -1,3 +1,7 @@
+/*
+ * Guest RAM (see memory.h): one sealed memfd mapped once, its slot layout
+ * around the MMIO hole, and gm_ptr(), the one guest-address translator.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>

@@ -161,15 +161,26 @@ vcpu_thread(void *arg)
 }
 
 int
-vcpu_start_all(struct vm *vm, struct err *e)
+vcpu_kick_signal_init(void)
 {
 	struct sigaction sa;
-	unsigned i;
-	int rc;
+	sigset_t set;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = vcpu_kick_handler;  /* no SA_RESTART: KVM_RUN gets EINTR */
-	sigaction(VCPU_KICK_SIGNAL, &sa, NULL);
+	if (sigaction(VCPU_KICK_SIGNAL, &sa, NULL) < 0)
+		return -errno;
+	sigemptyset(&set);
+	sigaddset(&set, VCPU_KICK_SIGNAL);
+	return -pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+int
+vcpu_start_all(struct vm *vm, struct err *e)
+{
+	unsigned i;
+	int rc;
+
 	for (i = 0; i < vm->ncpus; i++) {
 		rc = pthread_create(&vm->vcpus[i].thread, NULL, vcpu_thread, &vm->vcpus[i]);
 		if (rc != 0)
@@ -184,6 +195,9 @@ vcpu_stop_all(struct vm *vm)
 {
 	unsigned i;
 
+	/* No-op when a reason is already recorded; otherwise the vCPU loops
+	 * would re-enter KVM_RUN after the kick. */
+	vm_request_stop(vm, VM_STOP_ERROR, "main loop ended unexpectedly");
 	for (i = 0; i < vm->ncpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 

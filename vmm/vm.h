@@ -86,6 +86,11 @@ void kvm_irq_line(struct vm *vm, unsigned gsi, int level);
 
 /* vcpu.c */
 
+/* Install the no-op handler of the vCPU kick signal (SIGUSR1) and block it
+ * in the calling thread (and so in every thread it creates; vCPU threads
+ * unblock it). Call before creating any thread. Returns 0 or -errno. */
+int vcpu_kick_signal_init(void);
+
 /* Start one thread per vCPU running KVM_RUN and dispatching exits. */
 int vcpu_start_all(struct vm *vm, struct err *e);
 

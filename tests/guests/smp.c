@@ -3,6 +3,9 @@
  * real-mode trampoline; each AP prints "smp: cpu N (apic id A) online" and
  * counts itself in. The BSP waits (bounded) and prints "smp: all N cpus
  * online" or "smp: FAILED only K of N cpus online", then resets.
+ * Every CPU also checks what CPUID tells it against its LAPIC and the MP
+ * table: leaf 1 and leaf 0xb APIC ids, 0xb core count, the hypervisor bit
+ * and the KVM signature; a mismatch prints "smp: FAILED cpu N cpuid: ...".
  */
 #include "guest.h"
 #include "mptable_x86_64.h"
@@ -20,11 +23,39 @@ extern uint64_t smp_tramp_cr3[], smp_tramp_entry[];
 extern void ap_entry64(void);
 
 static uint32_t aps_online;
+static unsigned ncpus;   /* from the MP table, set before any AP starts */
+
+/* What CPUID says about this CPU must match its LAPIC and the MP table. */
+static void check_cpuid(uint32_t cpu)
+{
+	uint32_t apic = lapic_id(), a, b, c, d, max;
+
+	cpuid(0, &max, &b, &c, &d);
+	cpuid(1, &a, &b, &c, &d);
+	if (b >> 24 != apic)
+		gprintf("smp: FAILED cpu %u cpuid: leaf 1 apic id %u != lapic %u\n", cpu, b >> 24, apic);
+	if (!(c & (1u << 31)))
+		gprintf("smp: FAILED cpu %u cpuid: hypervisor bit clear\n", cpu);
+	if (max >= 0xb) {
+		cpuid_count(0xb, 0, &a, &b, &c, &d);
+		if (d != apic || b != 1 || ((c >> 8) & 0xff) != 1)
+			gprintf("smp: FAILED cpu %u cpuid: leaf 0xb.0 ebx %u ecx 0x%x edx %u (apic %u)\n",
+			    cpu, b, c, d, apic);
+		cpuid_count(0xb, 1, &a, &b, &c, &d);
+		if (d != apic || b != ncpus || ((c >> 8) & 0xff) != 2)
+			gprintf("smp: FAILED cpu %u cpuid: leaf 0xb.1 ebx %u ecx 0x%x edx %u "
+			    "(apic %u, %u cpus)\n", cpu, b, c, d, apic, ncpus);
+	}
+	cpuid(0x40000000, &a, &b, &c, &d);
+	if (b != 0x4b4d564b || c != 0x564b4d56 || d != 0x4d)   /* "KVMKVMKVM\0\0\0" */
+		gprintf("smp: FAILED cpu %u cpuid: no KVM signature at 0x40000000\n", cpu);
+}
 
 void smp_ap_main(uint32_t cpu);
 void smp_ap_main(uint32_t cpu)
 {
 	gprintf("smp: cpu %u (apic id %u) online\n", cpu, lapic_id());
+	check_cpuid(cpu);
 	__atomic_fetch_add(&aps_online, 1, __ATOMIC_SEQ_CST);
 }
 
@@ -87,6 +118,8 @@ void guest_main(const struct guest_boot *gb)
 		return;
 	}
 	gprintf("smp: %u cpus in the MP table, BSP apic id %u\n", n, bsp);
+	ncpus = n;
+	check_cpuid(0);
 	memcpy(tramp, smp_trampoline_start, len);
 	*(uint64_t *)(tramp + ((char *)smp_tramp_cr3 - smp_trampoline_start)) = read_cr3();
 	*(uint64_t *)(tramp + ((char *)smp_tramp_entry - smp_trampoline_start)) =

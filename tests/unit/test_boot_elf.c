@@ -406,18 +406,38 @@ test_garbage_and_empty(void **state)
 static void
 test_cmdline(void **state)
 {
-	static char line[BOOT_CMDLINE_MAX + 1];
+	enum { MAX = BOOT_LINUX_CMDLINE_SIZE - 1 };   /* Linux copies 2048 incl. NUL */
+	static char line[MAX + 2];
+	struct boot_params *bp;
 
 	(void)state;
-	memset(line, 'a', BOOT_CMDLINE_MAX - 1);
-	line[BOOT_CMDLINE_MAX - 1] = '\0';
+	memset(line, 'a', MAX);
+	line[MAX] = '\0';
 	bc.cmdline = line;
-	assert_int_equal(load(), 0);     /* 4095 bytes: the most we take */
-	assert_int_equal(strlen(fake_gpa(&gm, BOOT_CMDLINE_ADDR, BOOT_CMDLINE_MAX)), BOOT_CMDLINE_MAX - 1);
-	line[BOOT_CMDLINE_MAX - 1] = 'a';
-	line[BOOT_CMDLINE_MAX] = '\0';
+	assert_int_equal(load(), 0);     /* 2047 bytes: the most Linux keeps */
+	assert_int_equal(strlen(fake_gpa(&gm, BOOT_CMDLINE_ADDR, MAX + 1)), MAX);
+	bp = fake_gpa(&gm, ZERO_PAGE_ADDR, sizeof(*bp));
+	assert_int_equal(bp->hdr.cmdline_size, MAX);
+	line[MAX] = 'a';
+	line[MAX + 1] = '\0';
 	assert_int_equal(load(), -E2BIG);
-	assert_string_equal(err.msg, "kernel cmdline: 4096 bytes, longer than the 4095 the kernel accepts");
+	assert_string_equal(err.msg, "kernel cmdline: 2048 bytes, longer than the 2047 the kernel accepts");
+}
+
+/* A segment in RAM above the MMIO hole is unreachable at entry (PVH runs
+ * with paging off; the boot page tables map only [0, 4 GiB)). */
+static void
+test_segment_above_low_memory(void **state)
+{
+	struct guest_mem big;
+
+	(void)state;
+	fake_gm_create(&big, 5ull << 30, 0, 0);
+	ph(0)->p_paddr = MMIO_HOLE_END + SEG_PADDR;
+	eh()->e_entry = MMIO_HOLE_END + ELF_ENTRY;
+	assert_int_equal(fake_boot_load(&big, &bc, img, img_len, &be, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "kernel vmlinux: segment 0 [0x100200000, +0x2000) is above low memory"));
+	fake_gm_destroy(&big);
 }
 
 static void
@@ -449,6 +469,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_section_table_outside, setup, fake_gm_teardown),
 		cmocka_unit_test_setup_teardown(test_garbage_and_empty, setup, fake_gm_teardown),
 		cmocka_unit_test_setup_teardown(test_cmdline, setup, fake_gm_teardown),
+		cmocka_unit_test_setup_teardown(test_segment_above_low_memory, setup, fake_gm_teardown),
 		cmocka_unit_test_setup_teardown(test_load_addr_semantics, setup, fake_gm_teardown),
 	};
 

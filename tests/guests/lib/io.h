@@ -46,11 +46,17 @@ static inline void cpu_relax(void)
 	__asm__ volatile("pause" ::: "memory");
 }
 
+static inline void cpuid_count(uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *b,
+    uint32_t *c, uint32_t *d)
+{
+	__asm__ volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d)
+	    : "a"(leaf), "c"(sub));
+}
+
 static inline void cpuid(uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c,
     uint32_t *d)
 {
-	__asm__ volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d)
-	    : "a"(leaf), "c"(0));
+	cpuid_count(leaf, 0, a, b, c, d);
 }
 
 /* A pointer to guest-physical address a (identity mapped). The empty asm
