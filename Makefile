@@ -28,8 +28,18 @@ LDFLAGS ?=
 
 DEPS := scripts/deps.sh
 
-.PHONY: all test unit integration run guest bench fuzz clean deps
+.PHONY: all test unit integration run guest bench fuzz clean deps \
+	deps-build deps-test deps-fuzz
 all:
+
+# Order-only prerequisites of every compile rule, so that any target, typed
+# first on a fresh machine, installs the packages it compiles with.
+deps-build:
+	$(Q)$(DEPS) build
+deps-test:
+	$(Q)$(DEPS) test
+deps-fuzz:
+	$(Q)$(DEPS) fuzz
 
 include vmm/build.mk
 include tests/guests/build.mk
@@ -41,13 +51,11 @@ include tests/fuzz/build.mk
 all: $(ALL_TARGETS)
 
 # Unit tests first, then integration; either failing fails `make test`.
-test: all
-	$(Q)$(DEPS) test
+test: all | deps-test
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory integration
 
-integration: all
-	$(Q)$(DEPS) test
+integration: all | deps-test
 	$(Q)cd tests/integration && $(PYTHON) -m pytest -ra $(PYTEST_ARGS)
 
 run: all

@@ -443,6 +443,8 @@ def parse_args(argv):
     args = p.parse_args(argv)
     if args.runs < 2:
         p.error("--runs must be at least 2")
+    if args.doc and args.runs < 10:
+        p.error("--runs must be at least 10 to write %s (or pass --doc '')" % args.doc)
     return args
 
 

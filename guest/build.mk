@@ -10,7 +10,7 @@ GUEST_OUT := $(BUILD)/guest
 
 .PHONY: guest guest-check
 guest:
-	$(Q)$(DEPS) guest
+	$(Q)$(DEPS) build guest
 	$(Q)guest/kernel.sh $(GUEST_OUT)
 	$(Q)guest/userland.sh $(GUEST_OUT)
 

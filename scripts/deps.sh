@@ -1,14 +1,15 @@
 #!/bin/sh
 # Install the Debian packages a make target needs, when they are missing.
-# Usage: scripts/deps.sh GROUP...   (build test guest bench sandbox all)
+# Usage: scripts/deps.sh GROUP...   (build sandbox test guest bench fuzz all)
 # As root it runs apt-get; otherwise it names what is missing and fails.
 set -eu
 
-pkgs_build="gcc make libc6-dev linux-libc-dev"
+pkgs_build="gcc make libc6-dev linux-libc-dev binutils"
 pkgs_sandbox="libseccomp-dev libcap-ng-dev"
 pkgs_test="libcmocka-dev python3-pytest"
 pkgs_guest="linux-source-6.1 bc bison flex libelf-dev libssl-dev cpio xz-utils busybox-static e2fsprogs fio iperf3 kmod"
-pkgs_bench="qemu-system-x86 hyperfine"
+pkgs_bench="qemu-system-x86 python3"
+pkgs_fuzz="clang lld libclang-rt-14-dev"
 
 want=""
 for g in "$@"; do
@@ -18,7 +19,8 @@ for g in "$@"; do
 	test) want="$want $pkgs_build $pkgs_test" ;;
 	guest) want="$want $pkgs_guest" ;;
 	bench) want="$want $pkgs_bench" ;;
-	all) want="$want $pkgs_build $pkgs_sandbox $pkgs_test $pkgs_guest $pkgs_bench" ;;
+	fuzz) want="$want $pkgs_build $pkgs_fuzz" ;;
+	all) want="$want $pkgs_build $pkgs_sandbox $pkgs_test $pkgs_guest $pkgs_bench $pkgs_fuzz" ;;
 	*) echo "deps.sh: unknown group '$g'" >&2; exit 2 ;;
 	esac
 done

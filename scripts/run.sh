@@ -65,7 +65,9 @@ fi
 
 kernel=${RUN_KERNEL:-$BUILD/guest/bzImage}
 initramfs=${RUN_INITRAMFS-$BUILD/guest/initramfs.cpio.gz}
-for f in "$kernel" $initramfs; do
+files=("$kernel")
+[ -z "$initramfs" ] || files+=("$initramfs")
+for f in "${files[@]}"; do
 	if [ ! -e "$f" ] && [[ "$f" == "$BUILD/guest/"* ]]; then
 		say "$f missing: running make guest"
 		"$MAKE" --no-print-directory BUILD="$BUILD" guest
@@ -77,7 +79,10 @@ cmdline=${RUN_CMDLINE:-}
 if [ -n "${RUN_CMD:-}" ]; then
 	cmdline="${cmdline:-console=ttyS0 i8042.nokbd reboot=t panic=1} vmmref.cmd64=$(printf '%s' "$RUN_CMD" | base64 -w0)"
 fi
-[ -z "$cmdline" ] || kopt="$kopt,cmdline=\"$cmdline\""
+# Inside the CLI's quoted value, \ and " are written \\ and \".
+qcmd=${cmdline//\\/\\\\}
+qcmd=${qcmd//\"/\\\"}
+[ -z "$cmdline" ] || kopt="$kopt,cmdline=\"$qcmd\""
 args=(--kernel "$kopt" --vcpu "num=$vcpus" --memory "size_mib=$mem")
 [ -z "$initramfs" ] || args+=(--initramfs "path=$initramfs")
 if [ -z "${RUN_CMD:-}" ]; then

@@ -5,12 +5,12 @@ VMM_BIN  := $(BUILD)/vmm-reference
 
 ALL_TARGETS += $(VMM_BIN)
 
-$(VMM_BIN): $(VMM_OBJS)
+$(VMM_BIN): $(VMM_OBJS) | deps-build
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lpthread
 
-$(BUILD)/vmm/%.o: vmm/%.c
+$(BUILD)/vmm/%.o: vmm/%.c | deps-build
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<

@@ -47,8 +47,14 @@ void
 console_raw(int fd)
 {
 	struct termios raw;
+	pid_t fg;
 
+	/* Not a terminal, or our controlling terminal while we are a
+	 * background job (tcsetattr would stop us with SIGTTOU): leave it. */
 	if (!isatty(fd) || tcgetattr(fd, &console_saved) < 0)
+		return;
+	fg = tcgetpgrp(fd);
+	if (fg >= 0 && fg != getpgrp())
 		return;
 	raw = console_saved;
 	cfmakeraw(&raw);

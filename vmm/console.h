@@ -10,8 +10,10 @@
 
 struct serial;
 
-/* If fd is a tty, save its mode and switch it to raw; the saved mode is
- * restored by console_restore(), which is also registered with atexit(). */
+/* If fd is a tty of which we are the foreground process group, save its
+ * mode and switch it to raw; the saved mode is restored by
+ * console_restore(), also registered with atexit() and run on crash
+ * signals. */
 void console_raw(int fd);
 
 /* Restore the terminal saved by console_raw(); idempotent and

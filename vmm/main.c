@@ -59,7 +59,9 @@ read_file(const char *what, const char *path, uint64_t limit, struct loaded_file
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return err_set(e, -errno, "%s %s: %s", what, path, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+	if (fstat(fd, &st) < 0)
+		rc = err_set(e, -errno, "%s %s: %s", what, path, strerror(errno));
+	else if (!S_ISREG(st.st_mode))
 		rc = err_set(e, -EINVAL, "%s %s: not a regular file", what, path);
 	else if (st.st_size == 0)
 		rc = err_set(e, -EINVAL, "%s %s: empty file", what, path);
@@ -190,8 +192,10 @@ main_loop(struct vm *vm, int sfd, int room_efd)
 			  .events = POLLIN },
 		};
 
-		if (poll(p, 4, -1) < 0 && errno != EINTR)
+		if (poll(p, 4, -1) < 0 && errno != EINTR) {
+			vm_request_stop(vm, VM_STOP_ERROR, "poll: %s", strerror(errno));
 			break;
+		}
 		if (p[0].revents)
 			break;
 		if (p[1].revents) {

@@ -99,35 +99,43 @@ serial_rx_put(struct serial *s, uint8_t b)
 	}
 }
 
+/*
+ * Write one guest byte to the output fd. Called WITHOUT the lock, so a
+ * blocked stdout never stalls the main thread. EINTR is not retried: the
+ * only signal a vCPU thread takes is the stop kick, and then the byte is
+ * dropped so the thread can leave. Other errors (closed stdout) drop the
+ * byte too: the guest keeps running.
+ */
 static void
-serial_out(struct serial *s, uint8_t b)
+serial_emit(struct serial *s, uint8_t b)
 {
-	ssize_t n;
-
-	if (s->mcr & UART_MCR_LOOP) {
-		serial_rx_put(s, b);
-		return;
+	if (write(s->out_fd, &b, 1) < 0) {
+		/* dropped, see above */
 	}
-	do
-		n = write(s->out_fd, &b, 1);
-	while (n < 0 && errno == EINTR);
-	/* Output errors (closed stdout) drop the byte: the guest keeps running. */
+}
+
+/* Tell the feeder the receive FIFO has room again. Caller holds lock. */
+static void
+serial_rx_room_appeared(struct serial *s)
+{
+	uint64_t one = 1;
+
+	if (s->room_efd >= 0 && write(s->room_efd, &one, sizeof(one)) < 0) {
+		/* eventfd counter saturated: the feeder is awake anyway */
+	}
 }
 
 static uint8_t
 serial_rx_pop(struct serial *s)
 {
 	uint8_t b;
-	uint64_t one = 1;
 
 	if (s->rx_count == 0)
 		return 0;
 	b = s->rx[s->rx_head];
 	s->rx_head = (s->rx_head + 1) % SERIAL_RX_FIFO;
 	s->rx_count--;
-	if (s->room_efd >= 0 && write(s->room_efd, &one, sizeof(one)) < 0) {
-		/* eventfd counter saturated: the feeder is awake anyway */
-	}
+	serial_rx_room_appeared(s);
 	return b;
 }
 
@@ -179,13 +187,18 @@ serial_read(struct serial *s, unsigned off)
 void
 serial_write(struct serial *s, unsigned off, uint8_t val)
 {
+	int emit = 0;
+
 	pthread_mutex_lock(&s->lock);
 	switch (off) {
 	case 0:
 		if (s->lcr & UART_LCR_DLAB) {
 			s->dll = val;
 		} else {
-			serial_out(s, val);
+			if (s->mcr & UART_MCR_LOOP)
+				serial_rx_put(s, val);
+			else
+				emit = 1;
 			s->thr_empty_pending = 1;  /* transmit is instantaneous */
 		}
 		break;
@@ -201,8 +214,11 @@ serial_write(struct serial *s, unsigned off, uint8_t val)
 		break;
 	case 2:
 		s->fcr = val;
-		if (val & UART_FCR_CLEAR_RX)
+		if ((val & UART_FCR_CLEAR_RX) && s->rx_count > 0) {
 			s->rx_count = 0;
+			s->rx_head = 0;
+			serial_rx_room_appeared(s);
+		}
 		break;
 	case 3: s->lcr = val; break;
 	case 4: s->mcr = val & 0x1f; break;
@@ -211,6 +227,8 @@ serial_write(struct serial *s, unsigned off, uint8_t val)
 	}
 	serial_update_irq(s);
 	pthread_mutex_unlock(&s->lock);
+	if (emit)
+		serial_emit(s, val);
 }
 
 size_t

@@ -16,6 +16,7 @@
 
 #define VCPU_KICK_SIGNAL SIGUSR1
 #define EAGAIN_SLEEP_MAX_NS 2000000L  /* AP waiting for SIPI on kvm-pvm */
+#define VCPU_REKICK_NS      20000000L /* re-kick a vCPU not joined after 20 ms */
 
 static void
 vcpu_kick_handler(int sig)
@@ -190,26 +191,44 @@ vcpu_start_all(struct vm *vm, struct err *e)
 	return 0;
 }
 
+/* Kick v out of KVM_RUN or a blocking write. */
+static void
+vcpu_kick(struct vcpu *v)
+{
+	if (v->run != NULL)
+		v->run->immediate_exit = 1;
+	pthread_kill(v->thread, VCPU_KICK_SIGNAL);
+}
+
 void
 vcpu_stop_all(struct vm *vm)
 {
+	struct timespec deadline;
 	unsigned i;
 
 	/* No-op when a reason is already recorded; otherwise the vCPU loops
 	 * would re-enter KVM_RUN after the kick. */
 	vm_request_stop(vm, VM_STOP_ERROR, "main loop ended unexpectedly");
+	for (i = 0; i < vm->ncpus; i++)
+		if (vm->vcpus[i].started)
+			vcpu_kick(&vm->vcpus[i]);
 	for (i = 0; i < vm->ncpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 
 		if (!v->started)
 			continue;
-		if (v->run != NULL)
-			v->run->immediate_exit = 1;
-		pthread_kill(v->thread, VCPU_KICK_SIGNAL);
-	}
-	for (i = 0; i < vm->ncpus; i++) {
-		if (vm->vcpus[i].started)
-			pthread_join(vm->vcpus[i].thread, NULL);
-		vm->vcpus[i].started = 0;
+		/* A kick that lands just before a blocking call is lost: repeat it. */
+		for (;;) {
+			clock_gettime(CLOCK_REALTIME, &deadline);
+			deadline.tv_nsec += VCPU_REKICK_NS;
+			if (deadline.tv_nsec >= 1000000000L) {
+				deadline.tv_sec++;
+				deadline.tv_nsec -= 1000000000L;
+			}
+			if (pthread_timedjoin_np(v->thread, NULL, &deadline) != ETIMEDOUT)
+				break;
+			vcpu_kick(v);
+		}
+		v->started = 0;
 	}
 }

@@ -39,12 +39,12 @@ FUZZ_BOOT_SEEDS := $(FUZZ_DIR)/seeds/boot_load/.stamp
 .PHONY: fuzz-build
 fuzz-build: $(FUZZ_BINS)
 
-$(FUZZ_VMM_OBJS): $(FUZZ_DIR)/%.o: %.c
+$(FUZZ_VMM_OBJS): $(FUZZ_DIR)/%.o: %.c | deps-fuzz
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  FUZZCC  $@")
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
-$(FUZZ_BINS:%=%.o): $(FUZZ_DIR)/%.o: tests/fuzz/%.c
+$(FUZZ_BINS:%=%.o): $(FUZZ_DIR)/%.o: tests/fuzz/%.c | deps-fuzz
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  FUZZCC  $@")
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<

@@ -33,12 +33,12 @@ ALL_TARGETS += $(GUEST_TARGETS)
 .PHONY: guests
 guests: $(GUEST_TARGETS)
 
-$(GUEST_OBJ)/%.o: $(GUEST_SRC)/%.c
+$(GUEST_OBJ)/%.o: $(GUEST_SRC)/%.c | deps-build
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -c -o $@ $<
 
-$(GUEST_OBJ)/%.o: $(GUEST_SRC)/%.S
+$(GUEST_OBJ)/%.o: $(GUEST_SRC)/%.S | deps-build
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  AS      $@")
 	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -c -o $@ $<

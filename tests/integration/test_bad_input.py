@@ -247,13 +247,43 @@ def test_real_guest_initramfs_too_big(kvm, tmp_path):
     assert_one_line_error(r, str(i), "memory")
 
 
-def test_cmdline_too_long_real_guest(kvm):
+def test_cmdline_longer_than_the_cli_takes(kvm):
     p = guest("boot_state-pvh.elf")
     r = run_bad(["--kernel", f"path={p},cmdline=" + "x" * 4096])
     assert_one_line_error(r, "--kernel", "cmdline")
 
 
-def test_vcpus_more_than_kvm_allows(kvm):
+@pytest.mark.parametrize("image", ["boot_state-pvh.elf", "boot_state-elf.elf"])
+def test_cmdline_longer_than_an_elf_kernel_takes(kvm, image):
+    """2048 bytes pass the CLI (4095) but not Linux's COMMAND_LINE_SIZE,
+    which the ELF/PVH loader enforces; 2047 boot."""
+    p = guest(image)
+    r = run_bad(["--kernel", f"path={p},cmdline=" + "x" * 2048])
+    assert_one_line_error(r, "kernel cmdline", "2048 bytes", "2047")
+    ok = run_bad(["--kernel", f"path={p},cmdline=" + "x" * 2047], timeout=60)
+    assert ok.returncode == 0, ok.stderr
+
+
+def test_cmdline_longer_than_the_bzimage_takes(kvm):
+    """The bzImage's own cmdline_size is the limit for a bzImage."""
+    p = guest("boot_state.bzImage")
+    with open(p, "rb") as f:
+        f.seek(0x238)
+        size = struct.unpack("<I", f.read(4))[0]
+    assert 0 < size < 4095, size
+    r = run_bad(["--kernel", f"path={p},cmdline=" + "x" * (size + 1)])
+    assert_one_line_error(r, "kernel cmdline", f"{size + 1} bytes", str(size))
+
+
+def test_vcpus_above_the_mp_table_limit(kvm):
+    """40 vCPUs fit the MP table below 640 KiB (and every KVM we target
+    allows more), so 41 is the first refused; 40 boots."""
     p = guest("boot_state-pvh.elf")
+    r = run_kernel(p, "--vcpu", "num=41")
+    assert_one_line_error(r, "--vcpu", "num=41", "40")
     r = run_kernel(p, "--vcpu", "num=100000")
     assert_one_line_error(r, "--vcpu", "num=100000")
+    ok = run_bad(["--kernel", f"path={p},cmdline=\"expect.cpus=40\"", "--vcpu", "num=40"],
+                 timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    assert "boot_state: all" in ok.stdout and "not ok" not in ok.stdout, ok.stdout

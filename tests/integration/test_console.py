@@ -1,6 +1,7 @@
 """The host side of the serial console: a terminal on stdin goes raw while
 the guest runs and is restored on every exit path; signals end the VM
 cleanly."""
+import fcntl
 import os
 import pty
 import select
@@ -33,12 +34,20 @@ def read_until(fd, needle, timeout=30):
 class PtyVmm:
     """vmm-reference with stdin on a pty slave, stdout on a pipe."""
 
-    def __init__(self, args):
+    def __init__(self, args, controlling=False):
+        """controlling: the pty becomes the vmm's controlling terminal, with
+        the vmm its foreground job (as when typed in a shell)."""
         self.master, self.slave = pty.openpty()
         self.cooked = termios.tcgetattr(self.slave)
         assert self.cooked[3] & termios.ICANON and self.cooked[3] & termios.ECHO
+
+        def take_tty():
+            os.setsid()
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
         self.proc = subprocess.Popen([str(VMM)] + args, stdin=self.slave,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     preexec_fn=take_tty if controlling else None)
 
     def lflag(self):
         return termios.tcgetattr(self.slave)[3]
@@ -51,9 +60,9 @@ class PtyVmm:
         os.close(self.slave)
 
 
-@pytest.fixture
-def echo_vm():
-    v = PtyVmm(["--kernel", "path=" + guest("serial_echo-pvh.elf")])
+@pytest.fixture(params=[False, True], ids=["tty", "controlling-tty"])
+def echo_vm(request):
+    v = PtyVmm(["--kernel", "path=" + guest("serial_echo-pvh.elf")], controlling=request.param)
     yield v
     v.close()
 
@@ -92,6 +101,56 @@ def test_stdin_eof_does_not_end_vm():
         assert p.poll() is None, "vmm exited on stdin EOF"
         p.send_signal(signal.SIGTERM)
         assert p.wait(timeout=30) == 0
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+F_SETPIPE_SZ = 1031
+
+
+def blocked_in_pipe_write(pid):
+    """True when some thread of pid sleeps writing to a full pipe."""
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/wchan") as f:
+                if "pipe_write" in f.read():
+                    return True
+        except OSError:
+            pass
+    return False
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_signal_ends_vm_while_stdout_is_blocked(sig):
+    """Nobody reads the vmm's stdout: the vCPU thread blocks writing guest
+    output. A signal must still end the VM, cleanly and promptly."""
+    import threading
+
+    p = subprocess.Popen([str(VMM), "--kernel", "path=" + guest("serial_echo-pvh.elf")],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        fcntl.fcntl(p.stdout.fileno(), F_SETPIPE_SZ, 4096)
+        read_until(p.stdout.fileno(), b"serial_echo: ready")
+
+        def feed():
+            try:
+                for _ in range(256):          # 16 KiB of input, echoed back
+                    p.stdin.write(b"y" * 63 + b"\n")
+                    p.stdin.flush()
+            except (BrokenPipeError, ValueError, OSError):
+                pass
+
+        t = threading.Thread(target=feed, daemon=True)
+        t.start()
+        end = time.monotonic() + 30
+        while not blocked_in_pipe_write(p.pid):
+            assert time.monotonic() < end, "vmm never blocked on its full stdout"
+            time.sleep(0.05)
+        p.send_signal(sig)
+        assert p.wait(timeout=10) == 0
+        assert p.stderr.read() == b""
     finally:
         if p.poll() is None:
             p.kill()

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -155,6 +156,35 @@ test_fifo_enable_reported(void **state)
 	assert_int_equal(serial_read(f->s, IIR) & 0xc0, 0xc0);
 }
 
+/* Clearing the RX FIFO (FCR bit 1) must tell the feeder there is room, or
+ * a feeder that stopped reading stdin on a full FIFO would wait forever. */
+static void
+test_fifo_clear_signals_room(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t big[SERIAL_RX_FIFO];
+	uint64_t cnt = 0;
+	struct serial *s;
+	int efd = eventfd(0, EFD_NONBLOCK);
+
+	(void)f;
+	assert_true(efd >= 0);
+	s = serial_new(f->out[1], fake_irq, NULL, efd);
+	memset(big, 'f', sizeof(big));
+	assert_int_equal(serial_rx_push(s, big, sizeof(big)), SERIAL_RX_FIFO);
+	assert_int_equal(serial_rx_room(s), 0);
+	assert_int_equal(read(efd, &cnt, sizeof(cnt)), -1);   /* nothing signalled yet */
+	serial_write(s, FCR, 0x07);                           /* enable + clear RX/TX */
+	assert_int_equal(serial_rx_room(s), SERIAL_RX_FIFO);
+	assert_int_equal(read(efd, &cnt, sizeof(cnt)), sizeof(cnt));
+	assert_true(cnt >= 1);
+	assert_int_equal(serial_read(s, LSR) & 1, 0);
+	assert_int_equal(serial_rx_push(s, (const uint8_t *)"n", 1), 1);
+	assert_int_equal(serial_read(s, RBR), 'n');           /* FIFO order restarts cleanly */
+	serial_free(s);
+	close(efd);
+}
+
 static int resets;
 
 static void
@@ -203,6 +233,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_dlab_and_scratch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_loopback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fifo_enable_reported, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fifo_clear_signals_room, setup, teardown),
 		cmocka_unit_test(test_i8042),
 	};
 

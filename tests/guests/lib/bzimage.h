@@ -14,7 +14,7 @@
 #define BZ_KERNEL_ALIGN     0x200000
 #define BZ_RELOCATABLE      0
 #define BZ_MIN_ALIGNMENT    21
-#define BZ_CMDLINE_SIZE     4095
+#define BZ_CMDLINE_SIZE     2047   /* Linux x86: COMMAND_LINE_SIZE - 1 */
 #define BZ_PREF_ADDRESS     0x100000
 
 #endif
