@@ -205,8 +205,9 @@ main_loop(struct vm *vm, int sfd, int room_efd)
 				vm_request_stop(vm, VM_STOP_SIGNAL, NULL);
 			break;
 		}
-		if (p[2].revents && read(room_efd, &cnt, sizeof(cnt)) < 0)
-			continue;
+		if (p[2].revents && read(room_efd, &cnt, sizeof(cnt)) < 0) {
+			/* nonblocking: nothing to drain; stdin is polled anyway */
+		}
 		if (p[3].revents && console_pump(STDIN_FILENO, vm->serial) < 0)
 			stdin_open = 0;
 	}

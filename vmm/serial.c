@@ -3,10 +3,8 @@
  * THR/RBR, IER, IIR/FCR, LCR (DLAB), MCR (loopback), LSR, MSR, SCR.
  * Interrupt sources: received data available and THR empty.
  */
-#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "serial.h"
