@@ -5,7 +5,7 @@ VMM_BIN  := $(BUILD)/vmm-reference
 
 ALL_TARGETS += $(VMM_BIN)
 
-$(VMM_BIN): $(VMM_OBJS) | deps-build
+$(VMM_BIN): $(VMM_OBJS) $(IPC_OBJS) | deps-build
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lpthread

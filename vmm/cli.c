@@ -47,6 +47,12 @@ struct cli_opt {
 	const char *name;                 /* with the leading "--" */
 	int supported;                    /* 0: refused in this build */
 	struct cli_key keys[CLI_KEYS_MAX]; /* ends at name == NULL */
+	int repeatable;                   /* may be given more than once */
+	int noarg;                        /* a flag: takes no argument */
+	/* called before the argument is parsed (noarg: instead of it) */
+	int (*begin)(struct cli_state *st);
+	/* called after the argument was parsed, to check key combinations */
+	int (*finish)(struct cli_state *st);
 };
 
 /* Copy at most CLI_SHOW_MAX bytes of s for a message, non-printables as '?'. */
@@ -256,17 +262,142 @@ cli_set_num(struct cli_state *st, const struct cli_kv *kv)
 	return 0;
 }
 
+/* ---- --block and --stats ---- */
+
+static struct cli_block *
+cli_cur_block(struct cli_state *st)
+{
+	return &st->cfg->block[st->cfg->nblock - 1];
+}
+
+static int
+cli_block_begin(struct cli_state *st)
+{
+	if (st->cfg->nblock >= CLI_MAX_VIRTIO)
+		return err_set(st->e, -EINVAL, "%s: at most %u virtio devices "
+		    "(IRQs %u..%u)", st->opt, CLI_MAX_VIRTIO,
+		    VIRTIO_MMIO_FIRST_IRQ, VIRTIO_MMIO_FIRST_IRQ + CLI_MAX_VIRTIO - 1);
+	st->cfg->nblock++;
+	return 0;
+}
+
+static int
+cli_block_finish(struct cli_state *st)
+{
+	struct cli_block *b = cli_cur_block(st);
+
+	if (b->path == NULL && b->socket == NULL)
+		return err_set(st->e, -EINVAL, "%s: missing path=FILE or "
+		    "socket=PATH", st->opt);
+	if (b->path != NULL && b->socket != NULL)
+		return err_set(st->e, -EINVAL, "%s: path= and socket= are "
+		    "mutually exclusive", st->opt);
+	if (b->socket != NULL && b->read_only)
+		return err_set(st->e, -EINVAL, "%s: read_only= needs path= "
+		    "(an external backend decides itself)", st->opt);
+	return 0;
+}
+
+static int
+cli_set_block_path(struct cli_state *st, const struct cli_kv *kv)
+{
+	struct cli_block *b = cli_cur_block(st);
+
+	return cli_kv_path(st, kv, b->path_buf, &b->path);
+}
+
+static int
+cli_set_block_socket(struct cli_state *st, const struct cli_kv *kv)
+{
+	struct cli_block *b = cli_cur_block(st);
+	int r = cli_kv_string(st, kv, "socket", b->socket_buf,
+	    sizeof(b->socket_buf));
+
+	if (r == 0)
+		b->socket = b->socket_buf;
+	return r;
+}
+
+static int
+cli_set_block_ro(struct cli_state *st, const struct cli_kv *kv)
+{
+	char v[CLI_SHOW_MAX + 4];
+
+	if (kv->vlen == 2 && memcmp(kv->val, "on", 2) == 0)
+		cli_cur_block(st)->read_only = 1;
+	else if (kv->vlen == 3 && memcmp(kv->val, "off", 3) == 0)
+		cli_cur_block(st)->read_only = 0;
+	else
+		return err_set(st->e, -EINVAL, "%s: read_only=%s: expected on "
+		    "or off", st->opt, cli_show(v, kv->val, kv->vlen));
+	return 0;
+}
+
+static int
+cli_set_block_id(struct cli_state *st, const struct cli_kv *kv)
+{
+	struct cli_block *b = cli_cur_block(st);
+	char v[CLI_SHOW_MAX + 4];
+	size_t i;
+	int r = cli_kv_string(st, kv, "id", b->id, sizeof(b->id));
+
+	if (r < 0)
+		return r;
+	for (i = 0; b->id[i] != '\0'; i++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789._-", b->id[i]))
+			return err_set(st->e, -EINVAL, "%s: id=%s: only letters, "
+			    "digits, '.', '_' and '-'", st->opt,
+			    cli_show(v, kv->val, kv->vlen));
+	return 0;
+}
+
+/* Default ids by position, then no id twice. */
+static int
+cli_block_ids(struct vmm_config *cfg, struct err *e)
+{
+	unsigned i, j;
+
+	for (i = 0; i < cfg->nblock; i++)
+		if (cfg->block[i].id[0] == '\0')
+			snprintf(cfg->block[i].id, sizeof(cfg->block[i].id),
+			    "vd%c", 'a' + i);
+	for (i = 0; i < cfg->nblock; i++)
+		for (j = 0; j < i; j++)
+			if (strcmp(cfg->block[i].id, cfg->block[j].id) == 0)
+				return err_set(e, -EINVAL, "--block: id=%s used "
+				    "by two devices (defaults are vda, vdb, ... "
+				    "by position)", cfg->block[i].id);
+	return 0;
+}
+
+static int
+cli_set_stats(struct cli_state *st)
+{
+	st->cfg->stats = 1;
+	return 0;
+}
+
 static const struct cli_opt cli_opts[] = {
-	{ "--kernel", 1, {
+	{ .name = "--kernel", .supported = 1, .keys = {
 		{ "path", cli_set_kernel_path, 1 },
 		{ "cmdline", cli_set_cmdline, 0 },
 		{ "kernel_load_addr", cli_set_load_addr, 0 },
 	} },
-	{ "--memory", 1, { { "size_mib", cli_set_size_mib, 1 } } },
-	{ "--vcpu", 1, { { "num", cli_set_num, 1 } } },
-	{ "--initramfs", 1, { { "path", cli_set_initramfs_path, 1 } } },
-	{ "--block", 0, { { NULL, NULL, 0 } } },
-	{ "--net", 0, { { NULL, NULL, 0 } } },
+	{ .name = "--memory", .supported = 1,
+	  .keys = { { "size_mib", cli_set_size_mib, 1 } } },
+	{ .name = "--vcpu", .supported = 1, .keys = { { "num", cli_set_num, 1 } } },
+	{ .name = "--initramfs", .supported = 1,
+	  .keys = { { "path", cli_set_initramfs_path, 1 } } },
+	{ .name = "--block", .supported = 1, .keys = {
+		{ "path", cli_set_block_path, 0 },
+		{ "socket", cli_set_block_socket, 0 },
+		{ "read_only", cli_set_block_ro, 0 },
+		{ "id", cli_set_block_id, 0 },
+	  }, .repeatable = 1, .begin = cli_block_begin,
+	  .finish = cli_block_finish },
+	{ .name = "--stats", .supported = 1, .noarg = 1, .begin = cli_set_stats },
+	{ .name = "--net", .supported = 0 },
 };
 #define CLI_NOPTS (sizeof(cli_opts) / sizeof(cli_opts[0]))
 
@@ -407,6 +538,17 @@ cli_find_opt(const char *a, size_t len)
 	return NULL;
 }
 
+/* An option without argument (--stats): `--stats=x` is an error. */
+static int
+cli_parse_flag(struct cli_state *st, const struct cli_opt *o, const char *eq,
+    int *i)
+{
+	if (eq != NULL)
+		return err_set(st->e, -EINVAL, "%s: takes no argument", o->name);
+	(*i)++;
+	return o->begin(st);
+}
+
 /*
  * Handle argv[*i] (an option) and its argument; advances *i past what it
  * used. `seen` has one bit per entry of cli_opts.
@@ -420,6 +562,7 @@ cli_parse_opt(struct cli_state *st, int argc, char **argv, int *i,
 	const struct cli_opt *o = cli_find_opt(a, len);
 	char buf[CLI_SHOW_MAX + 4];
 	unsigned bit;
+	int r;
 
 	if (o == NULL)
 		return err_set(st->e, -EINVAL,
@@ -430,10 +573,12 @@ cli_parse_opt(struct cli_state *st, int argc, char **argv, int *i,
 	if (!o->supported)
 		return err_set(st->e, -EINVAL, "%s: not supported yet in this "
 		    "build", o->name);
-	if (*seen & bit)
+	if ((*seen & bit) && !o->repeatable)
 		return err_set(st->e, -EINVAL, "%s: given more than once",
 		    o->name);
 	*seen |= bit;
+	if (o->noarg)
+		return cli_parse_flag(st, o, eq, i);
 	if (eq != NULL) {
 		arg = eq + 1;
 	} else if (*i + 1 >= argc || strncmp(argv[*i + 1], "--", 2) == 0) {
@@ -443,7 +588,11 @@ cli_parse_opt(struct cli_state *st, int argc, char **argv, int *i,
 		arg = argv[++*i];
 	}
 	(*i)++;
-	return cli_parse_arg(st, o, arg);
+	if (o->begin != NULL && (r = o->begin(st)) < 0)
+		return r;
+	if ((r = cli_parse_arg(st, o, arg)) < 0)
+		return r;
+	return o->finish != NULL ? o->finish(st) : 0;
 }
 
 static void
@@ -494,13 +643,14 @@ cli_parse(int argc, char **argv, unsigned max_vcpus,
 	if (cfg->kernel_path == NULL)
 		return err_set(e, -EINVAL, "missing --kernel path=PATH "
 		    "(see --help)");
-	return 0;
+	return cli_block_ids(cfg, e);
 }
 
 static const char cli_usage_fmt[] =
 "usage: vmm-reference --kernel path=PATH[,cmdline=\"...\"][,kernel_load_addr=N]\n"
 "                     [--memory size_mib=N] [--vcpu num=N]\n"
-"                     [--initramfs path=PATH] [--help]\n"
+"                     [--initramfs path=PATH] [--block ...]... [--stats]\n"
+"                     [--help]\n"
 "\n"
 "Boots a Linux kernel (ELF vmlinux, PVH or not, or bzImage) in a KVM\n"
 "virtual machine with a 16550 serial console on stdin/stdout.\n"
@@ -526,8 +676,21 @@ static const char cli_usage_fmt[] =
 "  --initramfs\n"
 "      path=PATH             initramfs (cpio) loaded at the top of low RAM\n"
 "                            (default: none)\n"
-"  --block ...               virtio-blk disk: wired by later issues;\n"
-"                            refused by this build\n"
+"  --block                   a virtio-blk disk (virtio-mmio, served by a\n"
+"                            vhost-user backend); repeatable, at most 7\n"
+"                            virtio devices, device i at 0xd0000000 +\n"
+"                            i * 0x1000, IRQ 5 + i, added to the cmdline\n"
+"                            as virtio_mmio.device=4K@ADDR:IRQ\n"
+"      path=FILE             disk image (regular file or block device, a\n"
+"                            multiple of 512 bytes) served by a vmm-blk\n"
+"                            process the vmm starts (next to its binary,\n"
+"                            or $VMM_BLK_BIN)\n"
+"      socket=PATH           or: an external vhost-user-blk backend\n"
+"                            listening on the unix socket PATH\n"
+"      read_only=on|off      with path=: refuse guest writes (default off)\n"
+"      id=NAME               serial the guest reads (GET_ID), at most 20\n"
+"                            bytes of [A-Za-z0-9._-] (default vda, vdb, ...)\n"
+"  --stats                   print each device's MMIO exit count at exit\n"
 "  --net ...                 virtio-net device: wired by later issues;\n"
 "                            refused by this build\n"
 "  --help, -h                print this text and exit\n"
@@ -540,7 +703,10 @@ static const char cli_usage_fmt[] =
 "  # 2 vCPUs and 1 GiB of RAM, with an initramfs:\n"
 "  vmm-reference --kernel path=build/guest/bzImage --vcpu num=2 "
 "--memory size_mib=1024 \\\n"
-"                --initramfs path=build/guest/initramfs.cpio.gz\n";
+"                --initramfs path=build/guest/initramfs.cpio.gz\n"
+"  # two disks, the second read-only:\n"
+"  vmm-reference --kernel path=build/guest/bzImage --block path=disk.img \\\n"
+"                --block path=iso.img,read_only=on,id=cdrom --stats\n";
 
 const char *
 cli_usage(void)

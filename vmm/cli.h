@@ -7,7 +7,10 @@
  *   --memory size_mib=N          (default 256)
  *   --vcpu num=N                 (default 1)
  *   --initramfs path=PATH
- *   --block ... / --net ...      (accepted by later issues; refused now)
+ *   --block path=FILE[,read_only=on|off][,id=NAME]   (repeatable)
+ *   --block socket=PATH[,id=NAME]                    (repeatable)
+ *   --stats                      (no argument)
+ *   --net ...                    (accepted by later issues; refused now)
  *   --help, -h
  *
  * `--opt ARG` and `--opt=ARG` are equivalent. Numbers are decimal or
@@ -30,6 +33,21 @@
 #define CLI_MAX_VCPUS 254
 #define CLI_PATH_MAX 4096                    /* bytes including the NUL */
 #define CLI_CMDLINE_MAX 4096                 /* bytes including the NUL */
+/* virtio-mmio devices (--block, later --net) share IRQs 5..11. */
+#define CLI_MAX_VIRTIO 7
+#define CLI_ID_MAX 20                        /* virtio-blk GET_ID: 20 bytes */
+#define CLI_SOCKET_MAX 108                   /* sun_path, including the NUL */
+
+/* One --block: exactly one of path (an image the vmm opens and hands to a
+ * vmm-blk it spawns) and socket (an external vhost-user-blk backend). */
+struct cli_block {
+	const char *path;            /* NULL, or points into path_buf */
+	const char *socket;          /* NULL, or points into socket_buf */
+	int read_only;               /* read_only=on (path= only) */
+	char id[CLI_ID_MAX + 1];     /* default "vda", "vdb", ... by position */
+	char path_buf[CLI_PATH_MAX];
+	char socket_buf[CLI_SOCKET_MAX];
+};
 
 struct vmm_config {
 	const char *kernel_path;     /* points into kernel_path_buf */
@@ -39,6 +57,9 @@ struct vmm_config {
 	unsigned vcpus;              /* default 1 */
 	const char *initramfs_path;  /* NULL when none, else initramfs_path_buf */
 	int help;                    /* --help given: print cli_usage() and exit 0 */
+	int stats;                   /* --stats: per-device MMIO exits at exit */
+	unsigned nblock;             /* --block options, in CLI order */
+	struct cli_block block[CLI_MAX_VIRTIO];
 	/* storage for the unquoted paths; do not copy a vmm_config by value */
 	char kernel_path_buf[CLI_PATH_MAX];
 	char initramfs_path_buf[CLI_PATH_MAX];
@@ -55,8 +76,13 @@ struct vmm_config {
  * KVM_CAP_MAX_VCPUS, or 0 to skip that check), kernel_load_addr below
  * HIMEM_START / unaligned / above 4 GiB, cmdline longer than 4095 bytes,
  * path longer than 4095 bytes, missing --kernel or path=, stray
- * positional arguments, --block/--net (not supported yet). Does not open
- * files and does not modify argv; cfg owns copies of the strings.
+ * positional arguments, --net (not supported yet); for --block: more than
+ * CLI_MAX_VIRTIO devices, neither or both of path= and socket=, read_only=
+ * not on/off or given with socket=, socket path longer than 107 bytes, id
+ * empty, longer than 20 bytes, not [A-Za-z0-9._-] or used twice (default
+ * ids "vda", "vdb", ... by position count); --stats with an argument.
+ * Does not open files and does not modify argv; cfg owns copies of the
+ * strings.
  */
 int cli_parse(int argc, char **argv, unsigned max_vcpus,
     struct vmm_config *cfg, struct err *e);

@@ -47,6 +47,8 @@ kvm_open(struct vm *vm, struct err *e)
 		{ KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID" },
 		{ KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR" },
 		{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
+		{ KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD" },
+		{ KVM_CAP_IRQFD, "KVM_CAP_IRQFD" },
 	};
 	size_t i;
 	int v;
@@ -287,4 +289,26 @@ kvm_irq_line(struct vm *vm, unsigned gsi, int level)
 	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0) {
 		/* Cannot happen with a valid GSI; nothing a device can do. */
 	}
+}
+
+int
+kvm_ioeventfd(struct vm *vm, uint64_t addr, unsigned len, uint64_t datamatch, int fd)
+{
+	struct kvm_ioeventfd io = {
+		.datamatch = datamatch,
+		.addr = addr,
+		.len = len,
+		.fd = fd,
+		.flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
+	};
+
+	return ioctl(vm->vm_fd, KVM_IOEVENTFD, &io) < 0 ? -errno : 0;
+}
+
+int
+kvm_irqfd(struct vm *vm, unsigned gsi, int fd)
+{
+	struct kvm_irqfd irqfd = { .fd = (uint32_t)fd, .gsi = gsi };
+
+	return ioctl(vm->vm_fd, KVM_IRQFD, &irqfd) < 0 ? -errno : 0;
 }

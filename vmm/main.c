@@ -19,9 +19,15 @@
 #include "guest_layout_x86_64.h"
 #include "i8042.h"
 #include "serial.h"
+#include "vhost_dev.h"
 #include "vm.h"
 
 #define PROG "vmm-reference"
+#define DEVICE_REAP_MS 2000   /* at exit: EOF, 100 ms, SIGTERM, SIGKILL after this */
+
+/* The vhost-user devices, in CLI order (device i: window i, GSI 5 + i). */
+static struct vhost_dev *devs[VIRTIO_MMIO_MAX_DEVICES];
+static unsigned ndevs;
 
 struct loaded_file {
 	uint8_t *data;
@@ -33,6 +39,7 @@ die(const char *msg)
 {
 	console_restore();
 	fprintf(stderr, PROG ": %s\n", msg);
+	vhost_dev_destroy_all(devs, ndevs, DEVICE_REAP_MS);
 	exit(1);
 }
 
@@ -122,7 +129,12 @@ load_guest(struct vm *vm, const struct vmm_config *cfg, struct boot_entry *be)
 		.cmdline = cfg->cmdline, .load_addr = cfg->kernel_load_addr,
 		.ncpus = vm->ncpus,
 	};
-	die_on(boot_load(&vm->mem, &bc, be, &e), &e);
+	if (boot_load(&vm->mem, &bc, be, &e) < 0) {
+		if (ndevs > 0 && strstr(e.msg, "cmdline") != NULL)
+			snprintf(e.msg + strlen(e.msg), sizeof(e.msg) - strlen(e.msg),
+			    " (with the virtio_mmio.device= entries of --block)");
+		die(e.msg);
+	}
 	free(kernel.data);
 	free(initrd.data);
 }
@@ -145,6 +157,8 @@ build_vm(struct vm *vm, const struct vmm_config *cfg)
 	die_on(gm_create(&vm->mem, cfg->memory_mib << 20, &e), &e);
 	load_guest(vm, cfg, &be);
 	die_on(kvm_create_vm(vm, &e), &e);
+	for (i = 0; i < ndevs; i++)
+		die_on(vhost_dev_attach(devs[i], vm, &e), &e);
 	vm->vcpus = calloc(vm->ncpus, sizeof(*vm->vcpus));
 	if (vm->vcpus == NULL)
 		die("vCPUs: out of memory");
@@ -173,44 +187,112 @@ setup_signals(void)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGQUIT);
+	sigaddset(&set, SIGCHLD);     /* a device process ended */
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
+/* Start the device processes / connect the backends of every --block,
+ * and put their windows on the kernel command line. */
+static void
+make_vhost_devices(struct vmm_config *cfg)
+{
+	struct err e;
+	unsigned i;
+
+	for (i = 0; i < cfg->nblock; i++) {
+		if (virtio_mmio_cmdline_append(cfg->cmdline, sizeof(cfg->cmdline), i) < 0)
+			die("--block: the kernel command line with the virtio_mmio.device= "
+			    "entries is longer than 4095 bytes");
+		die_on(vhost_dev_create_block(&cfg->block[i], i, &devs[i], &e), &e);
+		ndevs = i + 1;
+	}
+}
+
+/* A signal from the signalfd: SIGCHLD is a device process; others stop
+ * the VM. Returns 1 when the VM must stop. */
+static int
+main_signal(struct vm *vm, int sfd)
+{
+	struct signalfd_siginfo si;
+	unsigned i;
+
+	if (read(sfd, &si, sizeof(si)) != sizeof(si))
+		return 0;
+	if (si.ssi_signo != SIGCHLD) {
+		vm_request_stop(vm, VM_STOP_SIGNAL, NULL);
+		return 1;
+	}
+	for (i = 0; i < ndevs; i++)      /* SIGCHLDs coalesce: check all */
+		vhost_dev_child_check(devs[i]);
+	return 0;
+}
+
+enum { MAIN_FIXED_FDS = 4 };
+
 static void
 main_loop(struct vm *vm, int sfd, int room_efd)
 {
+	struct pollfd p[MAIN_FIXED_FDS + VIRTIO_MMIO_MAX_DEVICES * VHOST_DEV_POLLFDS];
+	unsigned i, n = MAIN_FIXED_FDS + ndevs * VHOST_DEV_POLLFDS;
 	int stdin_open = 1;
 	uint64_t cnt;
 
 	for (;;) {
-		struct pollfd p[4] = {
-			{ .fd = vm->stop_efd, .events = POLLIN },
-			{ .fd = sfd, .events = POLLIN },
-			{ .fd = room_efd, .events = POLLIN },
-			{ .fd = stdin_open && serial_rx_room(vm->serial) ? STDIN_FILENO : -1,
-			  .events = POLLIN },
-		};
-
-		if (poll(p, 4, -1) < 0 && errno != EINTR) {
+		p[0] = (struct pollfd){ .fd = vm->stop_efd, .events = POLLIN };
+		p[1] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+		p[2] = (struct pollfd){ .fd = room_efd, .events = POLLIN };
+		p[3] = (struct pollfd){ .fd = stdin_open && serial_rx_room(vm->serial) ?
+		    STDIN_FILENO : -1, .events = POLLIN };
+		for (i = 0; i < ndevs; i++)
+			vhost_dev_pollfds(devs[i], &p[MAIN_FIXED_FDS + i * VHOST_DEV_POLLFDS]);
+		if (poll(p, n, -1) < 0 && errno != EINTR) {
 			vm_request_stop(vm, VM_STOP_ERROR, "poll: %s", strerror(errno));
 			break;
 		}
 		if (p[0].revents)
 			break;
-		if (p[1].revents) {
-			struct signalfd_siginfo si;
-
-			if (read(sfd, &si, sizeof(si)) == sizeof(si))
-				vm_request_stop(vm, VM_STOP_SIGNAL, NULL);
+		if (p[1].revents && main_signal(vm, sfd))
 			break;
-		}
 		if (p[2].revents && read(room_efd, &cnt, sizeof(cnt)) < 0) {
 			/* nonblocking: nothing to drain; stdin is polled anyway */
 		}
 		if (p[3].revents && console_pump(STDIN_FILENO, vm->serial) < 0)
 			stdin_open = 0;
+		for (i = 0; i < ndevs; i++)
+			vhost_dev_poll_handle(devs[i], &p[MAIN_FIXED_FDS + i * VHOST_DEV_POLLFDS]);
 	}
+}
+
+/* VM exit: unblock vCPUs waiting on a backend, join them, then the
+ * statistics and the device processes. */
+static void
+stop_everything(struct vm *vm, const struct vmm_config *cfg)
+{
+	unsigned i;
+
+	for (i = 0; i < ndevs; i++)
+		vhost_dev_shutdown(devs[i]);
+	vcpu_stop_all(vm);
+	console_restore();
+	for (i = 0; cfg->stats && i < ndevs; i++)
+		vhost_dev_print_stats(devs[i]);
+	vhost_dev_destroy_all(devs, ndevs, DEVICE_REAP_MS);
+	ndevs = 0;
+}
+
+/* vcpu_start_all() failed partway: the vCPUs that run must stop before
+ * the devices they use are torn down. */
+static void __attribute__((noreturn))
+die_stopping_vcpus(struct vm *vm, const char *msg)
+{
+	unsigned i;
+
+	vm_request_stop(vm, VM_STOP_ERROR, "%s", msg);
+	for (i = 0; i < ndevs; i++)
+		vhost_dev_shutdown(devs[i]);
+	vcpu_stop_all(vm);
+	die(msg);
 }
 
 int
@@ -233,14 +315,15 @@ main(int argc, char **argv)
 	room_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (sfd < 0 || vm.stop_efd < 0 || room_efd < 0)
 		die("signalfd/eventfd: out of resources");
+	make_vhost_devices(&cfg);
 	build_vm(&vm, &cfg);
 	if (make_devices(&vm, room_efd) < 0)
 		die("devices: out of memory");
 	console_raw(STDIN_FILENO);
-	die_on(vcpu_start_all(&vm, &e), &e);
+	if (vcpu_start_all(&vm, &e) < 0)
+		die_stopping_vcpus(&vm, e.msg);
 	main_loop(&vm, sfd, room_efd);
-	vcpu_stop_all(&vm);
-	console_restore();
+	stop_everything(&vm, &cfg);
 	reason = atomic_load(&vm.stop_reason);
 	if (reason == VM_STOP_ERROR) {
 		fprintf(stderr, PROG ": %s\n", vm.stop_msg);

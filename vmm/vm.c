@@ -89,8 +89,17 @@ vm_pio(struct vm *vm, uint16_t port, uint8_t *data, unsigned size, int is_write)
 void
 vm_mmio(struct vm *vm, uint64_t gpa, uint8_t *data, unsigned size, int is_write)
 {
-	(void)vm;
-	(void)gpa;
+	uint64_t idx;
+
+	if (gpa >= VIRTIO_MMIO_BASE) {
+		idx = (gpa - VIRTIO_MMIO_BASE) / VIRTIO_MMIO_WINDOW_SIZE;
+		if (idx < vm->nvirtio && vm->virtio[idx] != NULL) {
+			virtio_mmio_access(vm->virtio[idx],
+			    (gpa - VIRTIO_MMIO_BASE) % VIRTIO_MMIO_WINDOW_SIZE, data, size,
+			    is_write);
+			return;
+		}
+	}
 	if (!is_write)
 		memset(data, 0xff, size);
 }

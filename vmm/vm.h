@@ -12,6 +12,7 @@
 #include "boot.h"
 #include "err.h"
 #include "memory.h"
+#include "virtio_mmio.h"
 
 struct vm;
 
@@ -61,6 +62,10 @@ struct vm {
 
 	struct serial *serial;
 	struct i8042 *i8042;
+
+	/* virtio-mmio device i: window VIRTIO_MMIO_BASE + i * 0x1000 */
+	struct virtio_mmio_dev *virtio[VIRTIO_MMIO_MAX_DEVICES];
+	unsigned nvirtio;
 };
 
 /* kvm_x86_64.c */
@@ -83,6 +88,16 @@ int kvm_create_vcpu(struct vm *vm, unsigned id, const struct boot_entry *be,
 
 /* Assert (level 1) or deassert (0) a GSI on the in-kernel irqchip. */
 void kvm_irq_line(struct vm *vm, unsigned gsi, int level);
+
+/* KVM_IOEVENTFD: a guest MMIO write of `len` bytes at `addr` whose value
+ * equals `datamatch` signals eventfd `fd` instead of exiting to us.
+ * Returns 0 or -errno. */
+int kvm_ioeventfd(struct vm *vm, uint64_t addr, unsigned len, uint64_t datamatch,
+    int fd);
+
+/* KVM_IRQFD: a write to eventfd `fd` injects (an edge on) GSI `gsi`.
+ * Returns 0 or -errno. */
+int kvm_irqfd(struct vm *vm, unsigned gsi, int fd);
 
 /* vcpu.c */
 
@@ -109,8 +124,9 @@ void vm_request_stop(struct vm *vm, enum vm_stop_reason why, const char *fmt, ..
  * all-ones and unclaimed writes are dropped. */
 void vm_pio(struct vm *vm, uint16_t port, uint8_t *data, unsigned size, int is_write);
 
-/* Dispatch an MMIO access (the in-kernel irqchip handles LAPIC/IOAPIC);
- * unclaimed reads return all-ones and writes are dropped. */
+/* Dispatch an MMIO access (the in-kernel irqchip handles LAPIC/IOAPIC):
+ * the virtio-mmio windows of vm->virtio[]; unclaimed reads return
+ * all-ones and writes are dropped. */
 void vm_mmio(struct vm *vm, uint64_t gpa, uint8_t *data, unsigned size, int is_write);
 
 #endif

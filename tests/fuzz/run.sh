@@ -22,6 +22,7 @@ log=$dir/logs/$name.log
 case $name in
 boot_load) max_len=65536 ;;
 cli) max_len=16384 ;;
+virtq) max_len=4100 ;;
 *) max_len=4096 ;;
 esac
 

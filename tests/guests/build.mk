@@ -3,9 +3,12 @@
 #   build/guests/NAME-pvh.elf   ELF with the PVH note (32-bit PVH entry)
 #   build/guests/NAME-elf.elf   ELF without it (64-bit Linux boot protocol)
 #   build/guests/NAME.bzImage   bzImage (setup header + flat payload)
-# A guest is NAME.c plus any NAME_*.c / NAME_*.S beside it, linked with tests/guests/lib.
+# A guest is NAME.c plus any NAME_*.c / NAME_*.S beside it (except another
+# guest's NAME.c: virtio_blk_hostile.c is not part of virtio_blk), linked
+# with tests/guests/lib.
 
-GUEST_NAMES := boot_state smp serial_echo hello triple_fault emulation_fail irq_selftest
+GUEST_NAMES := boot_state smp serial_echo hello triple_fault emulation_fail irq_selftest \
+	virtio_blk virtio_blk_hostile
 GUEST_SRC   := tests/guests
 GUEST_OUT   := $(BUILD)/guests
 GUEST_OBJ   := $(GUEST_OUT)/obj
@@ -23,7 +26,8 @@ GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,-T,$(GUEST_LDS) \
 GUEST_LIB_OBJS := $(patsubst $(GUEST_SRC)/%.c,$(GUEST_OBJ)/%.o,$(wildcard $(GUEST_SRC)/lib/*.c)) \
 	$(GUEST_OBJ)/lib/entry_x86_64.o $(GUEST_OBJ)/lib/idt_x86_64.o
 guest_objs = $(GUEST_OBJ)/$(1).o \
-	$(patsubst $(GUEST_SRC)/%.c,$(GUEST_OBJ)/%.o,$(wildcard $(GUEST_SRC)/$(1)_*.c)) \
+	$(patsubst $(GUEST_SRC)/%.c,$(GUEST_OBJ)/%.o,$(filter-out \
+		$(GUEST_NAMES:%=$(GUEST_SRC)/%.c),$(wildcard $(GUEST_SRC)/$(1)_*.c))) \
 	$(patsubst $(GUEST_SRC)/%.S,$(GUEST_OBJ)/%.o,$(wildcard $(GUEST_SRC)/$(1)_*.S))
 
 GUEST_TARGETS := $(foreach g,$(GUEST_NAMES),$(GUEST_OUT)/$(g)-pvh.elf \

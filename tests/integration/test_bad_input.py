@@ -89,7 +89,7 @@ CLI_CASES = [
     ("initramfs-missing-path", K + ["--initramfs", "pth=x"], ["--initramfs", "pth"]),
     ("stray-positional", K + ["vmlinux"], ["vmlinux", "unexpected argument"]),
     ("single-dash", ["-k", "path=x"], ["-k"]),
-    ("block-not-yet", K + ["--block", "path=disk.img"], ["--block", "not supported yet"]),
+    ("block-missing-image", K + ["--block", "path=disk.img"], ["--block", "disk.img", "No such file"]),
     ("net-not-yet", K + ["--net", "tap=tap0"], ["--net", "not supported yet"]),
     ("control-chars", ["--kernel", "path=k,a\nb=1"], ["--kernel", "unknown key"]),
 ]

@@ -1,5 +1,5 @@
 # cmocka unit tests: every tests/unit/test_*.c becomes build/tests/unit/test_*
-# linked against all vmm objects except main.o (modules are pure enough to
+# linked against all vmm, ipc and device objects except each main.o (modules are pure enough to
 # link together; KVM is never touched by the code under test).
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
@@ -7,10 +7,10 @@ VMM_LIB_OBJS = $(filter-out $(BUILD)/vmm/main.o,$(VMM_OBJS))
 
 unit-build: $(UNIT_BINS)
 
-$(BUILD)/tests/unit/%: tests/unit/%.c $(VMM_LIB_OBJS) | deps-test
+$(BUILD)/tests/unit/%: tests/unit/%.c $(VMM_LIB_OBJS) $(IPC_OBJS) $(DEV_LIB_OBJS) | deps-test
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CCLD    $@")
-	$(Q)$(CC) $(CFLAGS) -Ivmm -o $@ $< $(VMM_LIB_OBJS) -lcmocka -lpthread
+	$(Q)$(CC) $(CFLAGS) -Ivmm -Idevices/blk -o $@ $< $(VMM_LIB_OBJS) $(IPC_OBJS) $(DEV_LIB_OBJS) -lcmocka -lpthread
 
 # Runs every unit test binary; fails if any fails.
 unit: unit-build

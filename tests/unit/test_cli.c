@@ -19,7 +19,7 @@
 #include "cli.h"
 #include "guest_layout_x86_64.h"
 
-#define MAXARGS 16
+#define MAXARGS 20
 
 struct cli_case {
 	const char *name;
@@ -244,9 +244,52 @@ static const struct cli_case cases[] = {
 	    "limit" },
 	{ .name = "path too long", .argv = { "--kernel", long_path },
 	    .err = "--kernel: path= is 4096 bytes" },
-	{ .name = "block refused", .argv = { "--kernel", "path=k", "--block",
-	    "path=disk.img" },
-	    .err = "--block: not supported yet in this build" },
+	{ .name = "block needs path or socket", .argv = { "--kernel", "path=k",
+	    "--block", "id=x" },
+	    .err = "--block: missing path=FILE or socket=PATH" },
+	{ .name = "block path and socket", .argv = { "--kernel", "path=k",
+	    "--block", "path=a,socket=/s" },
+	    .err = "--block: path= and socket= are mutually exclusive" },
+	{ .name = "block read_only with socket", .argv = { "--kernel", "path=k",
+	    "--block", "socket=/s,read_only=on" },
+	    .err = "--block: read_only= needs path=" },
+	{ .name = "block read_only value", .argv = { "--kernel", "path=k",
+	    "--block", "path=a,read_only=yes" },
+	    .err = "--block: read_only=yes: expected on or off" },
+	{ .name = "block id too long", .argv = { "--kernel", "path=k",
+	    "--block", "path=a,id=abcdefghijklmnopqrstu" },
+	    .err = "--block: id= is 21 bytes, longer than the 20-byte limit" },
+	{ .name = "block id charset", .argv = { "--kernel", "path=k",
+	    "--block", "path=a,id=a/b" },
+	    .err = "--block: id=a/b: only letters, digits" },
+	{ .name = "block empty id", .argv = { "--kernel", "path=k",
+	    "--block", "path=a,id=" },
+	    .err = "--block: id=: empty value" },
+	{ .name = "block duplicate id", .argv = { "--kernel", "path=k",
+	    "--block", "path=a,id=vdb", "--block", "path=b" },
+	    .err = "--block: id=vdb used by two devices" },
+	{ .name = "block unknown key", .argv = { "--kernel", "path=k",
+	    "--block", "path=a,cache=none" },
+	    .err = "--block: unknown key 'cache'" },
+	{ .name = "block no argument", .argv = { "--kernel", "path=k",
+	    "--block" },
+	    .err = "--block: missing argument" },
+	{ .name = "block socket too long", .argv = { "--kernel", "path=k",
+	    "--block", "socket=/0123456789012345678901234567890123456789"
+	    "012345678901234567890123456789012345678901234567890123456789"
+	    "0123456789" },
+	    .err = "--block: socket= is 111 bytes, longer than the 107-byte" },
+	{ .name = "eight virtio devices", .argv = { "--kernel", "path=k",
+	    "--block", "path=a", "--block", "path=a", "--block", "path=a",
+	    "--block", "path=a", "--block", "path=a", "--block", "path=a",
+	    "--block", "path=a", "--block", "path=a" },
+	    .err = "--block: at most 7 virtio devices (IRQs 5..11)" },
+	{ .name = "stats takes no argument", .argv = { "--kernel", "path=k",
+	    "--stats=1" },
+	    .err = "--stats: takes no argument" },
+	{ .name = "stats twice", .argv = { "--kernel", "path=k", "--stats",
+	    "--stats" },
+	    .err = "--stats: given more than once" },
 	{ .name = "net refused", .argv = { "--kernel", "path=k",
 	    "--net=tap=tap0" },
 	    .err = "--net: not supported yet in this build" },
@@ -379,7 +422,8 @@ test_usage_documents_everything(void **state)
 		"--kernel", "path=", "cmdline=", "kernel_load_addr=",
 	    "--memory",
 		"size_mib=", "--vcpu", "num=", "--initramfs", "--block",
-	    "--net",
+	    "--net", "socket=", "read_only=on|off", "id=", "--stats",
+	    "virtio_mmio.device=4K@ADDR:IRQ", "VMM_BLK_BIN",
 		"--help", "-h", "default 256", "default 1)", "0x100000",
 		BOOT_DEFAULT_CMDLINE, "4095", "later issues",
 		"Examples:", "--vcpu num=2", "--memory size_mib=1024",
@@ -394,6 +438,63 @@ test_usage_documents_everything(void **state)
 			fail_msg("usage lacks \"%s\"", words[i]);
 	assert_null(strstr(u, words[n - 1]));
 	assert_non_null(strstr(u, "'path=build/guest/bzImage,cmdline=\""));
+}
+
+/* Every parsed --block has exactly one backend and a unique, short id. */
+static void
+check_blocks_sane(const struct vmm_config *cfg)
+{
+	unsigned i, j;
+
+	assert_in_range(cfg->nblock, 0, CLI_MAX_VIRTIO);
+	for (i = 0; i < cfg->nblock; i++) {
+		const struct cli_block *b = &cfg->block[i];
+
+		assert_true((b->path != NULL) != (b->socket != NULL));
+		assert_false(b->socket != NULL && b->read_only);
+		assert_in_range(strlen(b->id), 1, CLI_ID_MAX);
+		for (j = 0; j < i; j++)
+			assert_string_not_equal(b->id, cfg->block[j].id);
+	}
+}
+
+/* --block good cases: order, defaults, keys; --stats. */
+static void
+test_block_good(void **state)
+{
+	static struct vmm_config cfg;
+	char *argv[] = { "vmm-reference", "--kernel", "path=k", "--block",
+	    "path=/d0.img", "--block=socket=/run/vhost.sock,id=ext",
+	    "--block", "read_only=on,path=\"/a b,c.img\",id=cd-0.x",
+	    "--stats", "--block", "path=d3,read_only=off",
+	    "--block", "path=d4", "--block", "path=d5", "--block", "path=d6",
+	    NULL };
+	int argc = (int)(sizeof(argv) / sizeof(argv[0])) - 1;
+	struct err e = { "" };
+
+	(void)state;
+	if (cli_parse(argc, argv, 0, &cfg, &e) != 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(cfg.nblock, 7);
+	assert_true(cfg.stats);
+	assert_string_equal(cfg.block[0].path, "/d0.img");
+	assert_null(cfg.block[0].socket);
+	assert_false(cfg.block[0].read_only);
+	assert_string_equal(cfg.block[0].id, "vda");
+	assert_null(cfg.block[1].path);
+	assert_string_equal(cfg.block[1].socket, "/run/vhost.sock");
+	assert_string_equal(cfg.block[1].id, "ext");
+	assert_string_equal(cfg.block[2].path, "/a b,c.img");
+	assert_true(cfg.block[2].read_only);
+	assert_string_equal(cfg.block[2].id, "cd-0.x");
+	assert_false(cfg.block[3].read_only);
+	assert_string_equal(cfg.block[3].id, "vdd");
+	assert_string_equal(cfg.block[6].id, "vdg");
+	check_blocks_sane(&cfg);
+	/* a plain command line has no devices and no stats */
+	assert_int_equal(cli_parse(3, argv, 0, &cfg, &e), 0);
+	assert_int_equal(cfg.nblock, 0);
+	assert_false(cfg.stats);
 }
 
 /* The vCPU limit is the MP table's room, capped at CLI_MAX_VCPUS. */
@@ -426,6 +527,7 @@ test_vcpu_limit(void **state)
 
 static const char *const vocab[] = {
 	"--kernel", "--memory", "--vcpu", "--initramfs", "--block", "--net",
+	"--stats", "socket", "read_only", "id", "on", "off",
 	"--", "-", "=", ",", "\"", "path", "cmdline", "kernel_load_addr",
 	"size_mib", "num", "0x", "0", "1", "9", "4096", "0xfffff000",
 	"18446744073709551616", " ", "a", "\n", "\xff", "x", "\\",
@@ -474,6 +576,7 @@ check_fuzz_result(int r, const struct vmm_config *cfg, const struct err *e)
 	assert_in_range(cfg->memory_mib, 1, CLI_MAX_MEMORY_MIB);
 	assert_in_range(cfg->kernel_load_addr, HIMEM_START, 0xfffff000);
 	assert_int_equal(cfg->kernel_load_addr & 0xfff, 0);
+	check_blocks_sane(cfg);
 }
 
 /* Random argv from the vocabulary: mostly rejected early. */
@@ -487,7 +590,7 @@ fuzz_random_argv(char bufs[][256], char **argv)
 		/* half the time start with a real option, to go deeper */
 		if (i % 2 == 1 && rand() % 2)
 			snprintf(bufs[i], sizeof(bufs[i]), "%s",
-			    vocab[(size_t)rand() % 6]);
+			    vocab[(size_t)rand() % 7]);
 		argv[i] = bufs[i];
 	}
 	return argc;
@@ -571,6 +674,7 @@ main(void)
 		cmocka_unit_test(test_defaults_overwrite_garbage),
 		cmocka_unit_test(test_usage_documents_everything),
 		cmocka_unit_test(test_vcpu_limit),
+		cmocka_unit_test(test_block_good),
 		cmocka_unit_test(test_fuzz),
 	};
 

@@ -1,0 +1,296 @@
+/*
+ * vu-driver: the memfd "guest RAM", the vhost-user connection (through the
+ * ipc/ frontend) and vring setup / restart.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "drv.h"
+
+int
+drv_err(int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("vu-driver: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, ": %s\n", strerror(rc < 0 ? -rc : rc));
+	return rc;
+}
+
+/* drv_err for a failed vhost-user call: the frontend's own reason
+ * (vu_front.why, e.g. "GET_FEATURES: no reply in time") when it has one. */
+static int
+drv_vu_err(const struct drv *d, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("vu-driver: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (d->f.why[0] != '\0')
+		fprintf(stderr, ": %s (%s)\n", d->f.why, strerror(rc < 0 ? -rc : rc));
+	else
+		fprintf(stderr, ": %s\n", strerror(rc < 0 ? -rc : rc));
+	return rc;
+}
+
+uint64_t
+drv_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void *
+drv_ptr(const struct drv *d, uint64_t gpa, uint64_t len)
+{
+	uint64_t end;
+
+	if (__builtin_add_overflow(gpa, len, &end) || end > d->mem_size) {
+		fprintf(stderr, "vu-driver: internal: gpa 0x%llx+0x%llx outside RAM\n",
+		    (unsigned long long)gpa, (unsigned long long)len);
+		abort();
+	}
+	return d->mem + gpa;
+}
+
+static int
+drv_make_ram(struct drv *d, uint64_t size)
+{
+	d->memfd = memfd_create("vu-driver-ram", MFD_CLOEXEC);
+	if (d->memfd < 0)
+		return drv_err(-errno, "memfd_create");
+	if (ftruncate(d->memfd, (off_t)size) < 0)
+		return drv_err(-errno, "ftruncate guest RAM to %llu bytes",
+		    (unsigned long long)size);
+	d->mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, d->memfd, 0);
+	if (d->mem == MAP_FAILED) {
+		d->mem = NULL;
+		return drv_err(-errno, "mmap guest RAM");
+	}
+	d->mem_size = size;
+	return 0;
+}
+
+static int
+drv_make_eventfds(struct drv *d)
+{
+	d->kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	d->call_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	d->err_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (d->kick_fd < 0 || d->call_fd < 0 || d->err_fd < 0)
+		return drv_err(-errno, "eventfd");
+	return 0;
+}
+
+static int
+drv_query(struct drv *d)
+{
+	const char *p = d->o->socket;
+	int rc;
+
+	d->offered = d->f.features;
+	d->queue_num = 1;
+	if (d->f.protocol_features & (1ull << VHOST_USER_PROTOCOL_F_MQ)) {
+		rc = vu_front_get_queue_num(&d->f, &d->queue_num);
+		if (rc < 0)
+			return drv_vu_err(d, rc, "%s: GET_QUEUE_NUM", p);
+	}
+	if (d->f.protocol_features & (1ull << VHOST_USER_PROTOCOL_F_CONFIG)) {
+		rc = vu_front_get_config(&d->f, 0, &d->cfg, sizeof(d->cfg));
+		if (rc < 0)
+			return drv_vu_err(d, rc, "%s: GET_CONFIG", p);
+		d->have_cfg = true;
+	}
+	return 0;
+}
+
+int
+drv_open(struct drv *d, const struct drv_opts *o)
+{
+	int rc, sock;
+
+	memset(d, 0, sizeof(*d));
+	d->o = o;
+	d->memfd = d->kick_fd = d->call_fd = d->err_fd = -1;
+	d->f.sock = -1;
+	rc = drv_make_ram(d, o->mem_bytes);
+	if (rc == 0)
+		rc = drv_make_eventfds(d);
+	if (rc < 0)
+		return rc;
+	sock = vu_front_connect_path(o->socket, o->timeout_ms);
+	if (sock < 0)
+		return drv_err(sock, "connect %s", o->socket);
+	vu_front_init(&d->f, sock, "vu-driver");
+	d->f.timeout_ms = o->timeout_ms;
+	rc = vu_front_handshake(&d->f);
+	if (rc < 0)
+		return drv_vu_err(d, rc, "%s: handshake (SET_OWNER, GET_FEATURES, "
+		    "PROTOCOL_FEATURES)", o->socket);
+	return drv_query(d);
+}
+
+uint64_t
+drv_pick_features(const struct drv *d)
+{
+	uint64_t want = 0xffffffull | (1ull << VIRTIO_F_VERSION_1) |
+	    (1ull << VHOST_USER_F_PROTOCOL_FEATURES);
+
+	if (!d->o->no_event_idx)
+		want |= 1ull << VIRTIO_F_RING_EVENT_IDX;
+	if (!d->o->no_indirect)
+		want |= 1ull << VIRTIO_F_RING_INDIRECT_DESC;
+	return d->offered & want;
+}
+
+int
+drv_start(struct drv *d, uint64_t features)
+{
+	struct vhost_user_memory_region r = {
+		.guest_phys_addr = 0,
+		.memory_size = d->mem_size,
+		.userspace_addr = (uint64_t)(uintptr_t)d->mem,
+		.mmap_offset = 0,
+	};
+	int rc;
+
+	rc = vu_front_set_features(&d->f, features);
+	if (rc < 0)
+		return drv_vu_err(d, rc, "%s: SET_FEATURES 0x%llx", d->o->socket,
+		    (unsigned long long)features);
+	d->acked = features;
+	rc = vu_front_set_mem_table(&d->f, &r, &d->memfd, 1);
+	if (rc < 0)
+		return drv_vu_err(d, rc, "%s: SET_MEM_TABLE", d->o->socket);
+	return drv_vring_setup(d);
+}
+
+static void
+drv_drain(int fd)
+{
+	uint64_t v;
+
+	while (read(fd, &v, sizeof(v)) == (ssize_t)sizeof(v))
+		;
+}
+
+static void
+drv_vq_layout(struct drv *d)
+{
+	struct drv_vq *q = &d->vq;
+	uint64_t base;
+
+	d->ring_slot = d->ring_starts++ % DRV_RING_SLOTS;
+	base = d->ring_slot * DRV_RING_SLOT_SIZE;
+	memset(q, 0, sizeof(*q));
+	q->num = d->o->queue_size;
+	q->desc_gpa = base;
+	q->avail_gpa = base + DRV_RING_AVAIL_OFF;
+	q->used_gpa = base + DRV_RING_USED_OFF;
+	q->desc = drv_ptr(d, q->desc_gpa, VIRTQ_DESC_BYTES(q->num));
+	q->avail = drv_ptr(d, q->avail_gpa, VIRTQ_AVAIL_BYTES(q->num));
+	q->used = drv_ptr(d, q->used_gpa, VIRTQ_USED_BYTES(q->num));
+	/* zero what the rings use (hostile mode restarts often) */
+	memset(q->desc, 0, VIRTQ_DESC_BYTES(q->num));
+	memset(q->avail, 0, VIRTQ_AVAIL_BYTES(q->num));
+	memset(q->used, 0, VIRTQ_USED_BYTES(q->num));
+	q->event_idx = d->acked & (1ull << VIRTIO_F_RING_EVENT_IDX);
+}
+
+static uint64_t
+drv_qva(const struct drv *d, uint64_t gpa)
+{
+	return (uint64_t)(uintptr_t)(d->mem + gpa);
+}
+
+int
+drv_vring_setup(struct drv *d)
+{
+	struct drv_vq *q = &d->vq;
+	const char *p = d->o->socket;
+	int rc;
+
+	drv_vq_layout(d);
+	if ((rc = vu_front_set_vring_num(&d->f, 0, q->num)) < 0)
+		return drv_vu_err(d, rc, "%s: SET_VRING_NUM %u", p, q->num);
+	rc = vu_front_set_vring_addr(&d->f, 0, drv_qva(d, q->desc_gpa),
+	    drv_qva(d, q->avail_gpa), drv_qva(d, q->used_gpa));
+	if (rc < 0)
+		return drv_vu_err(d, rc, "%s: SET_VRING_ADDR", p);
+	if ((rc = vu_front_set_vring_base(&d->f, 0, 0)) < 0)
+		return drv_vu_err(d, rc, "%s: SET_VRING_BASE", p);
+	if ((rc = vu_front_set_vring_kick(&d->f, 0, d->kick_fd)) < 0)
+		return drv_vu_err(d, rc, "%s: SET_VRING_KICK", p);
+	if ((rc = vu_front_set_vring_call(&d->f, 0, d->call_fd)) < 0)
+		return drv_vu_err(d, rc, "%s: SET_VRING_CALL", p);
+	if ((rc = vu_front_set_vring_err(&d->f, 0, d->err_fd)) < 0)
+		return drv_vu_err(d, rc, "%s: SET_VRING_ERR", p);
+	if (d->acked & (1ull << VHOST_USER_F_PROTOCOL_FEATURES)) {
+		if ((rc = vu_front_set_vring_enable(&d->f, 0, true)) < 0)
+			return drv_vu_err(d, rc, "%s: SET_VRING_ENABLE", p);
+	}
+	drv_drain(d->call_fd);
+	drv_drain(d->err_fd);
+	return 0;
+}
+
+int
+drv_vring_restart(struct drv *d)
+{
+	unsigned base;
+	int rc;
+
+	rc = vu_front_get_vring_base(&d->f, 0, &base);
+	if (rc < 0)
+		return drv_vu_err(d, rc, "%s: GET_VRING_BASE", d->o->socket);
+	return drv_vring_setup(d);
+}
+
+bool
+drv_peer_closed(const struct drv *d)
+{
+	struct pollfd p = { .fd = d->f.sock, .events = POLLIN };
+	char c;
+
+	if (d->f.sock < 0 || d->f.broken)
+		return true;
+	if (poll(&p, 1, 0) <= 0)
+		return false;
+	if (p.revents & (POLLHUP | POLLERR))
+		return true;
+	return recv(d->f.sock, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
+void
+drv_close(struct drv *d)
+{
+	vu_front_close(&d->f);
+	if (d->mem)
+		munmap(d->mem, d->mem_size);
+	d->mem = NULL;
+	if (d->memfd >= 0)
+		close(d->memfd);
+	if (d->kick_fd >= 0)
+		close(d->kick_fd);
+	if (d->call_fd >= 0)
+		close(d->call_fd);
+	if (d->err_fd >= 0)
+		close(d->err_fd);
+	d->memfd = d->kick_fd = d->call_fd = d->err_fd = -1;
+}

@@ -1,0 +1,673 @@
+/*
+ * virtio-mmio devices served by vhost-user backends (see vhost_dev.h):
+ * handshake, the start/stop sequences the register file triggers, KVM
+ * ioeventfd/irqfd wiring, and the reaction to a backend that breaks.
+ *
+ * Start and stop run on a vCPU thread with the device lock held, bounded by
+ * one VHOST_DEV_OP_MS deadline for the whole sequence; they print nothing
+ * themselves (virtio_mmio_note). The main loop never takes the lock: it
+ * posts its news with virtio_mmio_post() (lock-free).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "devproc.h"
+#include "guest_layout_x86_64.h"
+#include "vhost_dev.h"
+#include "vm.h"
+
+#define PROG "vmm-reference"
+#define VHOST_DEV_QUEUE_STEPS 7    /* vhost-user messages per started queue */
+
+/* ---- start / stop (vCPU thread, device lock held) ---- */
+
+/* Host addresses of a ready queue's three parts, each checked whole (and
+ * aligned as 2.7 requires) by the one translator. */
+static int
+vhost_dev_queue_hva(struct vhost_dev *d, const struct virtio_mmio_queue *q,
+    uint64_t hva[3])
+{
+	const struct guest_mem *gm = &d->vm->mem;
+	uint8_t *p[3];
+
+	if (q->num == 0 || q->num > VIRTIO_MMIO_QUEUE_SIZE_MAX || (q->num & (q->num - 1)))
+		return -EINVAL;
+	if ((q->desc & (VIRTQ_DESC_ALIGN - 1)) || (q->avail & (VIRTQ_AVAIL_ALIGN - 1)) ||
+	    (q->used & (VIRTQ_USED_ALIGN - 1)))
+		return -EINVAL;
+	p[0] = gm_ptr(gm, q->desc, VIRTQ_DESC_BYTES(q->num));
+	p[1] = gm_ptr(gm, q->avail, VIRTQ_AVAIL_BYTES(q->num));
+	p[2] = gm_ptr(gm, q->used, VIRTQ_USED_BYTES(q->num));
+	if (p[0] == NULL || p[1] == NULL || p[2] == NULL)
+		return -EINVAL;
+	hva[0] = (uint64_t)(uintptr_t)p[0];
+	hva[1] = (uint64_t)(uintptr_t)p[1];
+	hva[2] = (uint64_t)(uintptr_t)p[2];
+	return 0;
+}
+
+static int64_t
+vhost_dev_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Give the next vhost-user call what is left before `end`. */
+static int
+vhost_dev_budget(struct vhost_dev *d, int64_t end)
+{
+	int64_t left = end - vhost_dev_now_ms();
+
+	if (left <= 0)
+		return -ETIMEDOUT;
+	d->front.timeout_ms = (int)left;
+	return 0;
+}
+
+/* A start or stop failed: the backend is no longer trusted. Leave one
+ * line (printed after the lock is released), unless a failure was already
+ * reported or the vmm is exiting, and hang up on it (a spawned vmm-blk
+ * then exits). */
+static void
+vhost_dev_log_fail(struct vhost_dev *d, const char *op, int rc)
+{
+	if (d->front.sock >= 0)
+		shutdown(d->front.sock, SHUT_RDWR);
+	if (atomic_exchange(&d->reported, true))
+		return;
+	if (d->front.why[0] != '\0')
+		virtio_mmio_note(&d->mmio, PROG ": %s: %s: %s; device failed", d->name,
+		    d->backend, d->front.why);
+	else if (rc == -ETIMEDOUT)
+		virtio_mmio_note(&d->mmio, PROG ": %s: %s: device %s took longer than "
+		    "%d ms; device failed", d->name, d->backend, op, VHOST_DEV_OP_MS);
+	else
+		virtio_mmio_note(&d->mmio, PROG ": %s: %s: device %s: %s; device failed",
+		    d->name, d->backend, op, strerror(-rc));
+}
+
+static int
+vhost_dev_set_mem_table(struct vhost_dev *d)
+{
+	const struct guest_mem *gm = &d->vm->mem;
+	struct vhost_user_memory_region r[GM_MAX_REGIONS];
+	int fds[GM_MAX_REGIONS];
+	unsigned i;
+
+	for (i = 0; i < gm->nregions; i++) {
+		r[i] = (struct vhost_user_memory_region){
+			.guest_phys_addr = gm->region[i].gpa,
+			.memory_size = gm->region[i].size,
+			.userspace_addr = (uint64_t)(uintptr_t)gm->region[i].hva,
+			.mmap_offset = gm->region[i].fd_offset,
+		};
+		fds[i] = gm->fd;
+	}
+	return vu_front_set_mem_table(&d->front, r, fds, gm->nregions);
+}
+
+/* Step `step` of starting ready queue i: SET_VRING_NUM, ADDR, BASE, KICK,
+ * CALL, ERR, then ENABLE when PROTOCOL_FEATURES was negotiated. */
+static int
+vhost_dev_queue_step(struct vhost_dev *d, unsigned i, unsigned step,
+    const uint64_t hva[3])
+{
+	struct vu_front *f = &d->front;
+
+	switch (step) {
+	case 0: return vu_front_set_vring_num(f, i, d->mmio.q[i].num);
+	case 1: return vu_front_set_vring_addr(f, i, hva[0], hva[1], hva[2]);
+	case 2: return vu_front_set_vring_base(f, i, 0);
+	case 3: return vu_front_set_vring_kick(f, i, d->kick_efd[i]);
+	case 4: return vu_front_set_vring_call(f, i, d->call_efd);
+	case 5: return vu_front_set_vring_err(f, i, d->err_efd[i]);
+	default:
+		if (!(f->features & (1ull << VHOST_USER_F_PROTOCOL_FEATURES)))
+			return 0;
+		return vu_front_set_vring_enable(f, i, true);
+	}
+}
+
+/* Every ready queue must be usable before anything is sent. The guest
+ * chose the rings: say so once per device at most. */
+static int
+vhost_dev_check_queues(struct vhost_dev *d, uint64_t hva[][3])
+{
+	const struct virtio_mmio_queue *q;
+	unsigned i;
+
+	for (i = 0; i < d->nqueues; i++) {
+		q = &d->mmio.q[i];
+		if (!q->ready || vhost_dev_queue_hva(d, q, hva[i]) == 0)
+			continue;
+		if (!d->said_bad_ring && !atomic_load(&d->reported))
+			virtio_mmio_note(&d->mmio, PROG ": %s: queue %u: unusable ring "
+			    "(size %u, desc %#llx, driver %#llx, device %#llx); "
+			    "DEVICE_NEEDS_RESET (not repeated)", d->name, i, q->num,
+			    (unsigned long long)q->desc, (unsigned long long)q->avail,
+			    (unsigned long long)q->used);
+		d->said_bad_ring = true;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Lock held: forget ring errors of earlier lives (stale events must not
+ * mark the new one) and let the main loop poll every err fd again. */
+static void
+vhost_dev_drain_errs(struct vhost_dev *d)
+{
+	uint64_t cnt, one = 1;
+	unsigned i;
+
+	for (i = 0; i < d->nqueues; i++)
+		if (read(d->err_efd[i], &cnt, sizeof(cnt)) < 0) {
+			/* nonblocking: nothing pending */
+		}
+	if (atomic_exchange(&d->err_seen, 0) != 0 &&
+	    write(d->wake_efd, &one, sizeof(one)) < 0) {
+		/* overflow only: a wake-up is pending anyway */
+	}
+}
+
+static int
+vhost_dev_start(struct virtio_mmio_dev *m)
+{
+	struct vhost_dev *d = m->opaque;
+	uint64_t hva[VIRTIO_MMIO_MAX_QUEUES][3];
+	uint64_t features = m->driver_features |
+	    (d->front.features & (1ull << VHOST_USER_F_PROTOCOL_FEATURES));
+	int64_t end = vhost_dev_now_ms() + VHOST_DEV_OP_MS;
+	unsigned i, step;
+	int rc;
+
+	if ((rc = vhost_dev_check_queues(d, hva)) < 0)
+		return rc;
+	vhost_dev_drain_errs(d);
+	if ((rc = vhost_dev_budget(d, end)) == 0 &&
+	    (rc = vu_front_set_features(&d->front, features)) == 0 &&
+	    (rc = vhost_dev_budget(d, end)) == 0)
+		rc = vhost_dev_set_mem_table(d);
+	for (i = 0; rc == 0 && i < d->nqueues; i++) {
+		if (!m->q[i].ready)
+			continue;
+		m->q[i].started = true;
+		for (step = 0; rc == 0 && step < VHOST_DEV_QUEUE_STEPS; step++)
+			if ((rc = vhost_dev_budget(d, end)) == 0)
+				rc = vhost_dev_queue_step(d, i, step, hva[i]);
+	}
+	if (rc == 0)
+		return 0;
+	vhost_dev_log_fail(d, "start", rc);
+	return rc == -EINVAL ? -EIO : rc;
+}
+
+static void
+vhost_dev_stop(struct virtio_mmio_dev *m)
+{
+	struct vhost_dev *d = m->opaque;
+	int64_t end = vhost_dev_now_ms() + VHOST_DEV_OP_MS;
+	unsigned i, base;
+	int rc;
+
+	if (atomic_load(&m->failed))
+		return;         /* the backend is gone or untrusted */
+	for (i = 0; i < d->nqueues; i++) {
+		if (!m->q[i].started)
+			continue;
+		if ((rc = vhost_dev_budget(d, end)) == 0)
+			rc = vu_front_get_vring_base(&d->front, i, &base);
+		if (rc < 0) {
+			vhost_dev_log_fail(d, "stop", rc);
+			atomic_store(&m->failed, true);
+			return;
+		}
+	}
+}
+
+/* Lock held, after the main loop saw err eventfds readable: a count on a
+ * started queue is a ring error of this life (start drained older ones). */
+static bool
+vhost_dev_sync(struct virtio_mmio_dev *m)
+{
+	struct vhost_dev *d = m->opaque;
+	unsigned seen = atomic_exchange(&d->err_seen, 0), i, bad = 0;
+	uint64_t cnt, one = 1;
+	bool broken = false;
+
+	for (i = 0; i < d->nqueues; i++) {
+		if (!(seen & (1u << i)) ||
+		    read(d->err_efd[i], &cnt, sizeof(cnt)) != sizeof(cnt))
+			continue;
+		if (m->q[i].started && !atomic_load(&m->failed) && !broken) {
+			broken = true;
+			bad = i;
+		}
+	}
+	if (seen != 0 && write(d->wake_efd, &one, sizeof(one)) < 0) {
+		/* overflow only: a wake-up is pending anyway */
+	}
+	if (broken && !d->said_ring_error && !atomic_load(&d->reported))
+		virtio_mmio_note(m, PROG ": %s: queue %u broken by the guest; "
+		    "DEVICE_NEEDS_RESET (not repeated)", d->name, bad);
+	d->said_ring_error |= broken;
+	return broken;
+}
+
+/* Lock-free: only writes the irqfd eventfd. */
+static void
+vhost_dev_interrupt(struct virtio_mmio_dev *m)
+{
+	struct vhost_dev *d = m->opaque;
+	uint64_t one = 1;
+
+	if (write(d->call_efd, &one, sizeof(one)) < 0) {
+		/* an eventfd only fails on overflow: an interrupt is pending */
+	}
+}
+
+static const struct virtio_mmio_ops vhost_dev_ops = {
+	.start = vhost_dev_start,
+	.stop = vhost_dev_stop,
+	.interrupt = vhost_dev_interrupt,
+	.sync = vhost_dev_sync,
+};
+
+/* ---- creation (main thread, before the vCPUs run) ---- */
+
+static struct vhost_dev *
+vhost_dev_new(unsigned index, const char *kind, const char *id)
+{
+	struct vhost_dev *d = calloc(1, sizeof(*d));
+	unsigned i;
+
+	if (d == NULL)
+		return NULL;
+	d->index = index;
+	d->front.sock = -1;
+	d->call_efd = d->wake_efd = -1;
+	for (i = 0; i < VIRTIO_MMIO_MAX_QUEUES; i++)
+		d->kick_efd[i] = d->err_efd[i] = -1;
+	atomic_init(&d->err_seen, 0);
+	atomic_init(&d->reported, false);
+	snprintf(d->name, sizeof(d->name), "%s %s", kind, id);
+	return d;
+}
+
+static int
+vhost_dev_eventfds(struct vhost_dev *d, const char *input, struct err *e)
+{
+	unsigned i;
+
+	d->call_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	d->wake_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	for (i = 0; i < d->nqueues && d->call_efd >= 0 && d->wake_efd >= 0; i++) {
+		d->kick_efd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		d->err_efd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (d->kick_efd[i] < 0 || d->err_efd[i] < 0)
+			break;
+	}
+	if (d->call_efd < 0 || d->wake_efd < 0 || i < d->nqueues)
+		return err_set(e, -errno, "%s: eventfd: %s", input, strerror(errno));
+	return 0;
+}
+
+/* The reason of a failed vhost-user call: the frontend's, else errno's. */
+static const char *
+vhost_dev_why(const struct vhost_dev *d, int rc)
+{
+	return d->front.why[0] != '\0' ? d->front.why : strerror(-rc);
+}
+
+/* The guest's queue count must agree with the config it reads: num_queues
+ * is what we expose, and VIRTIO_BLK_F_MQ only with more than one queue
+ * (which needs the MQ protocol feature). */
+static uint64_t
+vhost_blk_fix_config(struct vhost_dev *d, uint8_t *config)
+{
+	uint16_t nq = (uint16_t)d->nqueues;
+	uint64_t features = d->front.features & VHOST_DEV_BLK_FEATURES;
+
+	memcpy(config + offsetof(struct virtio_blk_config, num_queues), &nq, sizeof(nq));
+	if (d->nqueues <= 1 ||
+	    !(d->front.protocol_features & (1ull << VHOST_USER_PROTOCOL_F_MQ)))
+		features &= ~(1ull << VIRTIO_BLK_F_MQ);
+	return features;
+}
+
+/* Handshake, queue count, config space; then the register file. Errors
+ * start with `input` ("--block socket=PATH"). */
+static int
+vhost_dev_setup_blk(struct vhost_dev *d, const char *input, struct err *e)
+{
+	uint8_t config[sizeof(struct virtio_blk_config)];
+	uint64_t nq = 1, features;
+	int rc;
+
+	if ((rc = vu_front_handshake(&d->front)) < 0)
+		return err_set(e, rc, "%s: vhost-user handshake: %s", input,
+		    vhost_dev_why(d, rc));
+	if (!(d->front.features & (1ull << VIRTIO_F_VERSION_1)))
+		return err_set(e, -ENOTSUP, "%s: the backend does not offer "
+		    "VIRTIO_F_VERSION_1", input);
+	if (!(d->front.protocol_features & (1ull << VHOST_USER_PROTOCOL_F_CONFIG)))
+		return err_set(e, -ENOTSUP, "%s: the backend lacks the CONFIG protocol "
+		    "feature (GET_CONFIG)", input);
+	if ((d->front.protocol_features & (1ull << VHOST_USER_PROTOCOL_F_MQ)) &&
+	    (rc = vu_front_get_queue_num(&d->front, &nq)) < 0)
+		return err_set(e, rc, "%s: %s", input, vhost_dev_why(d, rc));
+	d->nqueues = nq == 0 ? 1 : nq > VIRTIO_MMIO_MAX_QUEUES ? VIRTIO_MMIO_MAX_QUEUES
+	    : (unsigned)nq;
+	if ((rc = vu_front_get_config(&d->front, 0, config, sizeof(config))) < 0)
+		return err_set(e, rc, "%s: %s", input, vhost_dev_why(d, rc));
+	features = vhost_blk_fix_config(d, config);
+	if ((rc = vhost_dev_eventfds(d, input, e)) < 0)
+		return rc;
+	if ((rc = virtio_mmio_init(&d->mmio, VIRTIO_ID_BLOCK, features, d->nqueues,
+	    config, sizeof(config), &vhost_dev_ops, d)) < 0)
+		return err_set(e, rc, "%s: mutex: %s", input, strerror(-rc));
+	return 0;
+}
+
+static void
+vhost_dev_free(struct vhost_dev *d)
+{
+	unsigned i;
+
+	vu_front_close(&d->front);
+	if (d->call_efd >= 0)
+		close(d->call_efd);
+	if (d->wake_efd >= 0)
+		close(d->wake_efd);
+	for (i = 0; i < VIRTIO_MMIO_MAX_QUEUES; i++) {
+		if (d->kick_efd[i] >= 0)
+			close(d->kick_efd[i]);
+		if (d->err_efd[i] >= 0)
+			close(d->err_efd[i]);
+	}
+	if (d->mmio.ops != NULL)
+		virtio_mmio_destroy(&d->mmio);
+	free(d);
+}
+
+/* Size of an open image: a regular file or a block device. */
+static int
+vhost_blk_image_size(const struct cli_block *b, int fd, uint64_t *size,
+    struct err *e)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return err_set(e, -errno, "--block path=%s: %s", b->path, strerror(errno));
+	if (S_ISREG(st.st_mode)) {
+		*size = (uint64_t)st.st_size;
+		return 0;
+	}
+	if (!S_ISBLK(st.st_mode))
+		return err_set(e, -EINVAL, "--block path=%s: not a regular file or block "
+		    "device", b->path);
+	if (ioctl(fd, BLKGETSIZE64, size) < 0)
+		return err_set(e, -errno, "--block path=%s: BLKGETSIZE64: %s", b->path,
+		    strerror(errno));
+	return 0;
+}
+
+/* Open a --block path= image as vmm-blk will use it; returns the fd. The
+ * open never blocks (a FIFO is refused, not waited on). */
+static int
+vhost_blk_open_image(const struct cli_block *b, struct err *e)
+{
+	uint64_t size = 0;
+	int rc, fd = open(b->path, (b->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC |
+	    O_NONBLOCK | O_NOCTTY);
+
+	if (fd < 0)
+		return err_set(e, -errno, "--block path=%s: %s%s", b->path, strerror(errno),
+		    errno == EACCES || errno == EROFS ? " (read_only=on?)" : "");
+	rc = vhost_blk_image_size(b, fd, &size, e);
+	if (rc == 0 && (size == 0 || size % VIRTIO_BLK_SECTOR_SIZE != 0))
+		rc = err_set(e, -EINVAL, "--block path=%s: %llu bytes, not a non-zero "
+		    "multiple of 512", b->path, (unsigned long long)size);
+	if (rc == 0 && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
+		rc = err_set(e, -errno, "--block path=%s: fcntl: %s", b->path,
+		    strerror(errno));
+	if (rc == 0)
+		return fd;
+	close(fd);
+	return rc;
+}
+
+/* Spawn vmm-blk for an open image; the socket becomes d->front's. */
+static int
+vhost_dev_spawn_blk(struct vhost_dev *d, const struct cli_block *b, int disk_fd,
+    struct err *e)
+{
+	char bin[4096];
+	char *argv[] = { "vmm-blk", "--socket-fd", "3", "--disk-fd", "4", "--id",
+	    (char *)b->id, b->read_only ? "--read-only" : NULL, NULL };
+	int sv[2], fds[2], rc;
+	pid_t pid;
+
+	if ((rc = devproc_find("vmm-blk", "VMM_BLK_BIN", bin, sizeof(bin), e)) < 0)
+		return rc;
+	argv[0] = bin;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return err_set(e, -errno, "--block path=%s: socketpair: %s", b->path,
+		    strerror(errno));
+	fds[0] = sv[1];
+	fds[1] = disk_fd;
+	pid = devproc_spawn(bin, argv, fds, 2, e);
+	close(sv[1]);
+	if (pid < 0) {
+		close(sv[0]);
+		return pid;
+	}
+	d->pid = pid;
+	snprintf(d->backend, sizeof(d->backend), "vmm-blk (pid %d)", (int)pid);
+	vu_front_init(&d->front, sv[0], d->name);
+	return 0;
+}
+
+/* socket=: a bounded, non-blocking connect; the error names the real
+ * errno and the whole path. */
+static int
+vhost_dev_connect(struct vhost_dev *d, const struct cli_block *b, struct err *e)
+{
+	int sock = vu_front_connect_path(b->socket, VHOST_DEV_CONNECT_MS);
+
+	if (sock == -ENOENT || sock == -ECONNREFUSED || sock == -EAGAIN)
+		return err_set(e, sock, "--block socket=%s: connect: %s (no vhost-user "
+		    "backend accepted within %d s)", b->socket, strerror(-sock),
+		    VHOST_DEV_CONNECT_MS / 1000);
+	if (sock < 0)
+		return err_set(e, sock, "--block socket=%s: connect: %s", b->socket,
+		    strerror(-sock));
+	snprintf(d->backend, sizeof(d->backend), "backend at %s", b->socket);
+	vu_front_init(&d->front, sock, d->name);
+	return 0;
+}
+
+int
+vhost_dev_create_block(const struct cli_block *b, unsigned index,
+    struct vhost_dev **out, struct err *e)
+{
+	struct vhost_dev *d = vhost_dev_new(index, "block", b->id);
+	char input[ERR_MSG_MAX];
+	int rc, disk_fd;
+
+	if (d == NULL)
+		return err_set(e, -ENOMEM, "block %s: out of memory", b->id);
+	if (b->path != NULL) {
+		if ((disk_fd = vhost_blk_open_image(b, e)) < 0) {
+			vhost_dev_free(d);
+			return disk_fd;
+		}
+		rc = vhost_dev_spawn_blk(d, b, disk_fd, e);
+		close(disk_fd);
+		snprintf(input, sizeof(input), "--block path=%s: %s", b->path, d->backend);
+	} else {
+		rc = vhost_dev_connect(d, b, e);
+		snprintf(input, sizeof(input), "--block socket=%s", b->socket);
+	}
+	if (rc == 0)
+		rc = vhost_dev_setup_blk(d, input, e);
+	if (rc < 0) {
+		atomic_store(&d->reported, true);
+		vhost_dev_destroy_all(&d, 1, 1000);
+		return rc;
+	}
+	*out = d;
+	return 0;
+}
+
+int
+vhost_dev_attach(struct vhost_dev *d, struct vm *vm, struct err *e)
+{
+	uint64_t notify = VIRTIO_MMIO_BASE + (uint64_t)d->index * VIRTIO_MMIO_WINDOW_SIZE +
+	    VIRTIO_MMIO_QUEUE_NOTIFY;
+	unsigned i;
+	int rc;
+
+	for (i = 0; i < d->nqueues; i++)
+		if ((rc = kvm_ioeventfd(vm, notify, 4, i, d->kick_efd[i])) < 0)
+			return err_set(e, rc, "%s: KVM_IOEVENTFD: %s", d->name, strerror(-rc));
+	if ((rc = kvm_irqfd(vm, VIRTIO_MMIO_FIRST_IRQ + d->index, d->call_efd)) < 0)
+		return err_set(e, rc, "%s: KVM_IRQFD: %s", d->name, strerror(-rc));
+	d->vm = vm;
+	vm->virtio[d->index] = &d->mmio;
+	if (vm->nvirtio <= d->index)
+		vm->nvirtio = d->index + 1;
+	return 0;
+}
+
+/* ---- failure handling (main loop: lock-free, never sleeps) ---- */
+
+/* Fail the device for good and say why, unless a failure was already
+ * reported (or the vmm is exiting). */
+static void
+vhost_dev_fail(struct vhost_dev *d, const char *why)
+{
+	virtio_mmio_post(&d->mmio, VIRTIO_MMIO_EV_FAILED);
+	if (!atomic_exchange(&d->reported, true))
+		fprintf(stderr, PROG ": %s: %s %s\n", d->name, d->backend, why);
+}
+
+/* Reap d's process without blocking; returns 1 with *status if it ended. */
+static int
+vhost_dev_reap(struct vhost_dev *d, int *status)
+{
+	if (d->pid <= 0 || waitpid(d->pid, status, WNOHANG) != d->pid)
+		return 0;
+	d->pid = 0;
+	return 1;
+}
+
+void
+vhost_dev_child_check(struct vhost_dev *d)
+{
+	char buf[64];
+	int status;
+
+	if (vhost_dev_reap(d, &status))
+		vhost_dev_fail(d, devproc_status_str(status, buf, sizeof(buf)));
+}
+
+/* The socket hung up. A spawned vmm-blk is ending: fail the device now
+ * and let its SIGCHLD say how it ended. An external backend: say so. */
+static void
+vhost_dev_hangup(struct vhost_dev *d)
+{
+	d->hung_up = true;
+	if (d->pid > 0)
+		virtio_mmio_post(&d->mmio, VIRTIO_MMIO_EV_FAILED);
+	else
+		vhost_dev_fail(d, "hung up");
+}
+
+void
+vhost_dev_pollfds(struct vhost_dev *d, struct pollfd *p)
+{
+	unsigned seen = atomic_load(&d->err_seen), i;
+	bool sock = !d->hung_up && !atomic_load(&d->mmio.failed);
+
+	p[0] = (struct pollfd){ .fd = sock ? d->front.sock : -1 };
+	p[1] = (struct pollfd){ .fd = d->wake_efd, .events = POLLIN };
+	for (i = 0; i < VIRTIO_MMIO_MAX_QUEUES; i++)
+		p[2 + i] = (struct pollfd){ .events = POLLIN,
+		    .fd = i < d->nqueues && !(seen & (1u << i)) ? d->err_efd[i] : -1 };
+}
+
+void
+vhost_dev_poll_handle(struct vhost_dev *d, const struct pollfd *p)
+{
+	unsigned i, seen = 0;
+	uint64_t cnt;
+
+	if (p[0].fd >= 0 && (p[0].revents & (POLLHUP | POLLERR | POLLNVAL)))
+		vhost_dev_hangup(d);
+	if (p[1].revents && read(d->wake_efd, &cnt, sizeof(cnt)) < 0) {
+		/* nonblocking: nothing to drain */
+	}
+	for (i = 0; i < d->nqueues; i++)
+		if (p[2 + i].fd >= 0 && p[2 + i].revents)
+			seen |= 1u << i;
+	if (seen == 0)
+		return;
+	/* The register file reads the eventfds under its lock (it knows
+	 * whether the queue is still the one that broke). */
+	atomic_fetch_or(&d->err_seen, seen);
+	virtio_mmio_post(&d->mmio, VIRTIO_MMIO_EV_SYNC);
+}
+
+void
+vhost_dev_shutdown(struct vhost_dev *d)
+{
+	if (d == NULL)
+		return;
+	atomic_store(&d->reported, true);      /* no failure lines at exit */
+	if (d->front.sock >= 0)
+		shutdown(d->front.sock, SHUT_RDWR);
+}
+
+void
+vhost_dev_print_stats(struct vhost_dev *d)
+{
+	fprintf(stderr, PROG ": stats: %s: mmio_exits=%lu\n", d->name,
+	    virtio_mmio_exits(&d->mmio));
+}
+
+void
+vhost_dev_destroy_all(struct vhost_dev **devs, unsigned n, int timeout_ms)
+{
+	pid_t pids[VIRTIO_MMIO_MAX_DEVICES];
+	unsigned i, np = 0;
+
+	for (i = 0; i < n; i++) {
+		if (devs[i] == NULL)
+			continue;
+		vu_front_close(&devs[i]->front);   /* EOF: vmm-blk exits 0 */
+		if (devs[i]->pid > 0 && np < VIRTIO_MMIO_MAX_DEVICES)
+			pids[np++] = devs[i]->pid;
+	}
+	devproc_terminate(pids, np, VHOST_DEV_EXIT_GRACE_MS, timeout_ms);
+	for (i = 0; i < n; i++) {
+		if (devs[i] != NULL)
+			vhost_dev_free(devs[i]);
+		devs[i] = NULL;
+	}
+}
