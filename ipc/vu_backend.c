@@ -28,6 +28,7 @@
 #include "virtio.h"
 #include "vu.h"
 #include "vu_internal.h"
+#include "vu_backend_priv.h"
 
 /* Protocol features the library knows how to honour. */
 #define VU_BACKEND_PROTOCOL_FEATURES \
@@ -41,32 +42,9 @@
 /* A handler's refusal of a value: REPLY_ACK failure or disconnect. */
 #define VU_REFUSED (-EINVAL)
 
-struct vu_vring {
-	uint16_t num;                /* 0: SET_VRING_NUM not received */
-	uint16_t base;
-	bool addr_set;
-	uint64_t desc_qva, avail_qva, used_qva;
-	int kick_fd, call_fd, err_fd;
-	bool started;
-	bool enabled;                /* SET_VRING_ENABLE's last value */
-	bool broken;                 /* vu_backend_ring_error or bad kick fd */
-	bool rekick;                 /* vu_backend_rekick: call queue_kick again */
-	bool call_missed;            /* a notification found no call fd */
-	bool err_missed;             /* a ring error found no err fd */
-};
 
-struct vu_backend {
-	int sock;
-	const struct vu_backend_config *cfg;
-	uint64_t features;           /* acked by SET_FEATURES */
-	uint64_t protocol_features;  /* acked by SET_PROTOCOL_FEATURES */
-	struct vu_mem mem;
-	const char *why;             /* reason of the last refusal */
-	struct vu_vring vq[VHOST_USER_MAX_QUEUES];
-};
-
-static void
-vu_log(const struct vu_backend *b, const char *what, const char *fmt, ...)
+void
+vu_be_log(const struct vu_backend *b, const char *what, const char *fmt, ...)
 {
 	char why[160];
 	va_list ap;
@@ -103,8 +81,8 @@ offered_protocol_features(const struct vu_backend *b)
 	return pf;
 }
 
-static bool
-vring_ready(const struct vu_backend *b, const struct vu_vring *vq)
+bool
+vu_be_vring_ready(const struct vu_backend *b, const struct vu_vring *vq)
 {
 	bool enabled = vq->enabled || !(b->features & VU_F_PROTOCOL_FEATURES);
 
@@ -163,10 +141,10 @@ vu_backend_ring_error(struct vu_backend *b, unsigned index)
 
 /* ----------------------------------------------------------- vring state */
 
-static void
-vring_kick(struct vu_backend *b, unsigned i)
+void
+vu_be_vring_kick(struct vu_backend *b, unsigned i)
 {
-	if (vring_ready(b, &b->vq[i]))
+	if (vu_be_vring_ready(b, &b->vq[i]))
 		b->cfg->ops->queue_kick(b->cfg->dev, b, i);
 }
 
@@ -207,7 +185,7 @@ vring_start(struct vu_backend *b, unsigned i)
 	if (rc < 0)
 		return refuse(b, "the device could not start the ring");
 	vq->started = true;
-	vring_kick(b, i);            /* buffers may be pending already */
+	vu_be_vring_kick(b, i);            /* buffers may be pending already */
 	return 0;
 }
 
@@ -223,8 +201,8 @@ vring_stop(struct vu_backend *b, unsigned i)
 	vq->rekick = false;
 }
 
-static void
-vring_reset(struct vu_backend *b, unsigned i)
+void
+vu_be_vring_reset(struct vu_backend *b, unsigned i)
 {
 	struct vu_vring *vq = &b->vq[i];
 
@@ -332,7 +310,7 @@ h_reset_device(struct vu_backend *b, struct vhost_user_msg *m)
 	if (!(b->protocol_features & (1ull << VHOST_USER_PROTOCOL_F_RESET_DEVICE)))
 		return refuse(b, "RESET_DEVICE not negotiated");
 	for (i = 0; i < b->cfg->num_queues; i++)
-		vring_reset(b, i);
+		vu_be_vring_reset(b, i);
 	vu_mem_clear(&b->mem);
 	b->features = 0;
 	return 0;
@@ -363,7 +341,7 @@ h_set_mem_table(struct vu_backend *b, struct vhost_user_msg *m)
 	rc = vu_mem_set_table(&b->mem, &m->payload.memory, m->fds, nfds);
 	for (i = 0; i < b->cfg->num_queues; i++) {
 		if (restart[i] && vring_start(b, i) < 0) {
-			vu_log(b, "SET_MEM_TABLE", "queue %u not restarted: %s", i, b->why);
+			vu_be_log(b, "SET_MEM_TABLE", "queue %u not restarted: %s", i, b->why);
 			vu_backend_ring_error(b, i);
 		}
 	}
@@ -499,7 +477,7 @@ h_set_vring_kick(struct vu_backend *b, struct vhost_user_msg *m)
 	if (fl >= 0)
 		(void)fcntl(vq->kick_fd, F_SETFL, fl | O_NONBLOCK);
 	if (vq->started) {
-		vring_kick(b, i);    /* a kick on the old fd may be lost */
+		vu_be_vring_kick(b, i);    /* a kick on the old fd may be lost */
 		return 0;
 	}
 	rc = vring_start(b, i);
@@ -548,7 +526,7 @@ h_set_vring_enable(struct vu_backend *b, struct vhost_user_msg *m)
 		return refuse(b, "enable is neither 0 nor 1");
 	b->vq[i].enabled = m->payload.state.num == 1;
 	if (b->vq[i].enabled)
-		vring_kick(b, i);    /* buffers may be pending */
+		vu_be_vring_kick(b, i);    /* buffers may be pending */
 	return 0;
 }
 
@@ -561,12 +539,12 @@ h_get_config(struct vu_backend *b, struct vhost_user_msg *m)
 
 	if (!(b->protocol_features & (1ull << VHOST_USER_PROTOCOL_F_CONFIG)) ||
 	    b->cfg->ops->get_config == NULL) {
-		vu_log(b, "GET_CONFIG", "refused: CONFIG not negotiated");
+		vu_be_log(b, "GET_CONFIG", "refused: CONFIG not negotiated");
 		return send_reply(b, m, 0);
 	}
 	memset(c->region, 0, sizeof(c->region));
 	if (b->cfg->ops->get_config(b->cfg->dev, c->offset, c->region, c->size) < 0) {
-		vu_log(b, "GET_CONFIG", "refused: the device failed");
+		vu_be_log(b, "GET_CONFIG", "refused: the device failed");
 		return send_reply(b, m, 0);
 	}
 	return send_reply(b, m, VHOST_USER_CONFIG_HDR_SIZE + c->size);
@@ -626,7 +604,7 @@ vu_backend_dispatch(struct vu_backend *b, struct vhost_user_msg *m)
 	int rc;
 
 	if (vu_msg_check_request(m) < 0) {
-		vu_log(b, name, "malformed message (request %u, flags 0x%x, size %u, %u fds)",
+		vu_be_log(b, name, "malformed message (request %u, flags 0x%x, size %u, %u fds)",
 		    m->hdr.request, m->hdr.flags, m->hdr.size, m->nfds);
 		vu_msg_close_fds(m);
 		return -EPROTO;
@@ -637,11 +615,11 @@ vu_backend_dispatch(struct vu_backend *b, struct vhost_user_msg *m)
 	vu_msg_close_fds(m);
 	ack = wants_ack(b, m, h->replies);
 	if (rc == VU_REFUSED && ack) {
-		vu_log(b, name, "refused: %s", b->why);
+		vu_be_log(b, name, "refused: %s", b->why);
 		return reply_u64(b, m, 1);
 	}
 	if (rc == VU_REFUSED) {
-		vu_log(b, name, "%s", b->why);
+		vu_be_log(b, name, "%s", b->why);
 		return -EPROTO;
 	}
 	if (rc == 0 && ack)
@@ -649,210 +627,3 @@ vu_backend_dispatch(struct vu_backend *b, struct vhost_user_msg *m)
 	return rc;
 }
 
-/* ---------------------------------------------------------------- setup */
-
-static bool
-config_ok(const struct vu_backend_config *cfg)
-{
-	return cfg != NULL && cfg->ops != NULL && cfg->ops->queue_start != NULL &&
-	    cfg->ops->queue_stop != NULL && cfg->ops->queue_kick != NULL &&
-	    cfg->num_queues > 0 && cfg->num_queues <= VHOST_USER_MAX_QUEUES &&
-	    cfg->max_queue_size > 0;
-}
-
-struct vu_backend *
-vu_backend_new(int sock, const struct vu_backend_config *cfg)
-{
-	struct vu_backend *b;
-	unsigned i;
-
-	if (!config_ok(cfg))
-		return NULL;
-	b = calloc(1, sizeof(*b));
-	if (b == NULL)
-		return NULL;
-	b->sock = sock;
-	b->cfg = cfg;
-	for (i = 0; i < VHOST_USER_MAX_QUEUES; i++)
-		b->vq[i].kick_fd = b->vq[i].call_fd = b->vq[i].err_fd = -1;
-	return b;
-}
-
-void
-vu_backend_free(struct vu_backend *b)
-{
-	unsigned i;
-
-	if (b == NULL)
-		return;
-	for (i = 0; i < b->cfg->num_queues; i++)
-		vring_reset(b, i);
-	vu_mem_clear(&b->mem);
-	free(b);
-}
-
-/* --------------------------------------------------------------- the loop */
-
-/* Drain one readable kick fd and let the device process the ring. A kick
- * fd that reports an error or hang-up is dropped (the ring is marked
- * broken) rather than polled in a busy loop. */
-static void
-serve_kick(struct vu_backend *b, unsigned i, short revents)
-{
-	uint64_t v;
-	ssize_t n;
-
-	if (revents & (POLLERR | POLLHUP | POLLNVAL)) {
-		vu_log(b, "kick fd", "queue %u: error or hang-up; ring stopped", i);
-		vu_backend_ring_error(b, i);
-		return;
-	}
-	do
-		n = read(b->vq[i].kick_fd, &v, sizeof(v));
-	while (n < 0 && errno == EINTR);
-	vring_kick(b, i);
-}
-
-/* Fill pfd[1..] with the kick fds to poll; idx[k] is pfd[k+1]'s vring. */
-static unsigned
-collect_kicks(struct vu_backend *b, struct pollfd *pfd, unsigned *idx)
-{
-	unsigned i, n = 0;
-
-	for (i = 0; i < b->cfg->num_queues; i++) {
-		if (!vring_ready(b, &b->vq[i]))
-			continue;
-		pfd[n + 1].fd = b->vq[i].kick_fd;
-		pfd[n + 1].events = POLLIN;
-		pfd[n + 1].revents = 0;
-		idx[n++] = i;
-	}
-	return n;
-}
-
-_Static_assert(VHOST_USER_MAX_QUEUES <= 64, "rekick masks are 64 bits");
-
-/* Take the rings that asked to be called again (bit i: vring i). */
-static uint64_t
-take_rekicks(struct vu_backend *b)
-{
-	uint64_t mask = 0;
-	unsigned i;
-
-	for (i = 0; i < b->cfg->num_queues; i++) {
-		if (b->vq[i].rekick)
-			mask |= 1ull << i;
-		b->vq[i].rekick = false;
-	}
-	return mask;
-}
-
-/* Serve the fired kick fds; a ring served here is dropped from *rekicks. */
-static void
-serve_kicks(struct vu_backend *b, struct pollfd *pfd, const unsigned *idx, unsigned n,
-    uint64_t *rekicks)
-{
-	unsigned k;
-
-	for (k = 0; k < n; k++) {
-		if (pfd[k + 1].revents == 0 || !vring_ready(b, &b->vq[idx[k]]))
-			continue;
-		*rekicks &= ~(1ull << idx[k]);
-		serve_kick(b, idx[k], pfd[k + 1].revents);
-	}
-}
-
-static void
-serve_rekicks(struct vu_backend *b, uint64_t rekicks)
-{
-	unsigned i;
-
-	for (i = 0; i < b->cfg->num_queues; i++)
-		if (rekicks & (1ull << i))
-			vring_kick(b, i);
-}
-
-void
-vu_backend_poll_kicks(struct vu_backend *b)
-{
-	struct pollfd pfd[VHOST_USER_MAX_QUEUES + 1];
-	unsigned idx[VHOST_USER_MAX_QUEUES];
-	uint64_t rekicks = take_rekicks(b);
-	unsigned n = collect_kicks(b, pfd, idx);
-
-	pfd[0].fd = -1;
-	pfd[0].events = 0;
-	if (n > 0 && poll(pfd + 1, n, 0) > 0)
-		serve_kicks(b, pfd, idx, n, &rekicks);
-	serve_rekicks(b, rekicks);
-}
-
-/* One message from the socket: 1 to go on, 0 on disconnect, -errno. */
-static int
-serve_socket(struct vu_backend *b)
-{
-	struct vhost_user_msg m;
-	int rc = vu_msg_recv(b->sock, &m, -1);
-
-	if (rc == -ECONNRESET || rc == -EPIPE)
-		return 0;
-	if (rc < 0) {
-		vu_log(b, "receive", "%s", rc == -EPROTO ?
-		    "malformed framing (size over the maximum, stray or too many fds)" :
-		    rc == -ETIMEDOUT ? "message cut short (the rest did not arrive in time)" :
-		    strerror(-rc));
-		return rc == -EPROTO ? -EPROTO : rc;
-	}
-	rc = vu_backend_dispatch(b, &m);
-	return rc < 0 ? rc : 1;
-}
-
-/* poll the socket and the kick fds; while a ring asked to be called again
- * (vu_backend_rekick) the poll does not wait, and that ring's queue_kick
- * runs after the socket has been served. */
-static int
-run_loop(struct vu_backend *b)
-{
-	struct pollfd pfd[VHOST_USER_MAX_QUEUES + 1];
-	unsigned idx[VHOST_USER_MAX_QUEUES];
-	uint64_t rekicks;
-	unsigned n;
-	int rc;
-
-	for (;;) {
-		rekicks = take_rekicks(b);
-		n = collect_kicks(b, pfd, idx);
-		pfd[0].fd = b->sock;
-		pfd[0].events = POLLIN;
-		pfd[0].revents = 0;
-		rc = poll(pfd, n + 1, rekicks != 0 ? 0 : -1);
-		if (rc < 0 && errno != EINTR)
-			return -errno;
-		if (rc < 0)
-			pfd[0].revents = 0;
-		else
-			serve_kicks(b, pfd, idx, n, &rekicks);
-		if (pfd[0].revents != 0) {
-			rc = serve_socket(b);
-			if (rc <= 0)
-				return rc;
-		}
-		serve_rekicks(b, rekicks);
-	}
-}
-
-int
-vu_backend_run(int sock, const struct vu_backend_config *cfg)
-{
-	struct vu_backend *b;
-	int rc;
-
-	if (!config_ok(cfg))
-		return -EINVAL;
-	b = vu_backend_new(sock, cfg);
-	if (b == NULL)
-		return -ENOMEM;
-	rc = run_loop(b);
-	vu_backend_free(b);
-	return rc;
-}
