@@ -236,7 +236,7 @@ timeout --foreground -k 10 "${KVMTCG_TIMEOUT:-3600}" \
 	-kernel "$kernel" -initrd "$initrd" -append "$append" \
 	-fsdev local,id=root,path=/,security_model=passthrough,multidevs=remap \
 	-device virtio-9p-device,fsdev=root,mount_tag=hostroot \
-	</dev/null | tr -d '\r' | tee "$log" || rc=$?
+	</dev/null | stdbuf -oL tr -d '\r' | tee "$log" || rc=$?
 status=$(sed -n 's/^kvm-in-tcg: exit status \([0-9]*\)$/\1/p' "$log" | tail -n1)
 if [ -z "$status" ]; then
 	echo "$PROG: the test host did not report an exit status (qemu exit $rc)" >&2

@@ -49,6 +49,19 @@ def mmio_exits(stderr, name="vda"):
     return int(m.group(1))
 
 
+def read_until(p, marker, timeout=60):
+    """Read the vmm's stdout until marker appears; returns what was read."""
+    out = b""
+    end = time.monotonic() + timeout
+    while marker not in out and time.monotonic() < end:
+        chunk = os.read(p.stdout.fileno(), 4096)
+        if not chunk:
+            break
+        out += chunk
+    assert marker in out, out.decode(errors="replace")
+    return out
+
+
 def test_one_disk_reads_writes_flushes(kvm, tmp_path):
     img = make_image(tmp_path / "d0.img", MIB)
     r = boot([f"path={img}"])
@@ -124,14 +137,7 @@ def test_data_survives_sigkill_after_flush(kvm, tmp_path):
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE)
     try:
-        out = b""
-        end = time.monotonic() + 60
-        while b"virtio_blk: flushed, waiting" not in out and time.monotonic() < end:
-            chunk = os.read(p.stdout.fileno(), 4096)
-            if not chunk:
-                break
-            out += chunk
-        assert b"virtio_blk: flushed, waiting" in out, out.decode(errors="replace")
+        read_until(p, b"virtio_blk: flushed, waiting")
         p.send_signal(signal.SIGKILL)
         p.wait(timeout=10)
     finally:
@@ -153,14 +159,7 @@ def test_killing_vmm_blk_leaves_vmm_and_guest_alive(kvm, tmp_path):
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE)
     try:
-        out = b""
-        end = time.monotonic() + 60
-        while b"virtio_blk: ready for kill" not in out and time.monotonic() < end:
-            chunk = os.read(p.stdout.fileno(), 4096)
-            if not chunk:
-                break
-            out += chunk
-        assert b"virtio_blk: ready for kill" in out, out.decode(errors="replace")
+        out = read_until(p, b"virtio_blk: ready for kill")
         blks = [c for c in children_of(p.pid) if comm(c) == "vmm-blk"]
         assert len(blks) == 2, blks
         victim = min(blks)   # started first: serves vda

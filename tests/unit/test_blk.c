@@ -715,7 +715,9 @@ busy_case(unsigned poll_us)
 	print_message("poll_us %u: %u requests, %u calls, %u rekicks, longest %llu us\n",
 	    poll_us, bd.posted, calls, rekicks, (unsigned long long)longest);
 	assert_int_equal(u->idx, bd.posted);
-	assert_int_equal(fx->d.stats.requests, bd.posted);
+	/* posted is the 16-bit avail idx: it wraps on a fast machine */
+	assert_int_equal((uint16_t)fx->d.stats.requests, bd.posted);
+	assert_true(fx->d.stats.requests >= bd.posted);
 	assert_false(fx->d.vq[0].broken);
 	/* BLK_MAX_RUN_US plus one batch, with room for a loaded machine */
 	assert_true(longest < 50000);
