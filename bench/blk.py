@@ -24,6 +24,8 @@ import sys
 import tempfile
 import time
 
+import boot  # bench/boot.py: update_doc
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BEGIN = "<!-- bench:blk:begin -->"
 END = "<!-- bench:blk:end -->"
@@ -226,21 +228,6 @@ def render(args, all_res, cmds, places):
     return "\n".join(lines)
 
 
-def update_doc(path, section):
-    block = "%s\n%s\n%s\n" % (BEGIN, section, END)
-    text = open(path).read() if os.path.exists(path) else "# Performance\n"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        tail = rest.split(END, 1)[1].lstrip("\n")
-        text = head + block + ("\n" + tail if tail else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + block
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
 def main(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--build", default=os.path.join(ROOT, "build"))
@@ -270,7 +257,7 @@ def main(argv):
     section = render(args, all_res, cmds, list(places))
     print(section)
     if args.doc:
-        update_doc(args.doc, section)
+        boot.update_doc(args.doc, section, BEGIN, END)
 
 
 if __name__ == "__main__":
