@@ -40,20 +40,7 @@ static uint8_t rbuf[IO_BYTES] __attribute__((aligned(4096)));
 static char idbuf[VIRTIO_BLK_ID_BYTES + 4] __attribute__((aligned(8)));
 static unsigned checks;
 
-__attribute__((noreturn, format(printf, 2, 3)))
-static void fail(int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	gprintf(P ": not ok: line %d: ", line);
-	va_start(ap, fmt);
-	gvprintf(fmt, ap);
-	va_end(ap);
-	gprintf("\n");
-	guest_reset();
-}
-
-#define CHECK(cond, ...) do { if (!(cond)) fail(__LINE__, __VA_ARGS__); \
+#define CHECK(cond, ...) do { if (!(cond)) guest_fail(P, __LINE__, __VA_ARGS__); \
 	checks++; } while (0)
 
 static uint64_t want_features(bool event_idx)

@@ -39,20 +39,7 @@ static struct virtq_desc itable2[2] __attribute__((aligned(16)));
 static unsigned inputs;
 static uint64_t want;
 
-__attribute__((noreturn, format(printf, 2, 3)))
-static void fail(int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	gprintf(P ": not ok: line %d: ", line);
-	va_start(ap, fmt);
-	gvprintf(fmt, ap);
-	va_end(ap);
-	gprintf("\n");
-	guest_reset();
-}
-
-#define CHECK(cond, ...) do { if (!(cond)) fail(__LINE__, __VA_ARGS__); } while (0)
+#define CHECK(cond, ...) do { if (!(cond)) guest_fail(P, __LINE__, __VA_ARGS__); } while (0)
 
 static void set_desc(struct virtq_desc *t, unsigned i, uint64_t addr, uint32_t len,
     uint16_t flags, uint16_t next)

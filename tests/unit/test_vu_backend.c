@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+
+#include "count_fds.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -126,20 +128,6 @@ static const struct vu_backend_ops fake_ops = {
 };
 
 /* ---------------------------------------------------------------- fixture */
-
-static int
-count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)) != NULL)
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n - 1;                /* the DIR's own fd */
-}
 
 struct fx {
 	int fds_before;

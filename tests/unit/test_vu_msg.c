@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+
+#include "count_fds.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -22,20 +24,6 @@
 
 #define VALID_FLAGS VHOST_USER_VERSION
 #define NOFD VHOST_USER_VRING_NOFD_MASK
-
-static int
-count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)) != NULL)
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n - 1;                /* the DIR's own fd */
-}
 
 struct pair {
 	int tx, rx;

@@ -74,6 +74,9 @@ __attribute__((noreturn)) void guest_halt_forever(void);
 /* Assertions: print file:line and the values, then reset. */
 __attribute__((noreturn)) void guest_assert_fail(const char *file, int line,
     const char *expr, const char *detail, uint64_t a, uint64_t b);
+/* A failed check with a message: "PREFIX: not ok: line L: ..." then reset. */
+__attribute__((noreturn, format(printf, 3, 4)))
+void guest_fail(const char *prefix, int line, const char *fmt, ...);
 #define GUEST_ASSERT(cond) do { if (!(cond)) \
 	guest_assert_fail(__FILE__, __LINE__, #cond, NULL, 0, 0); } while (0)
 #define GUEST_ASSERT_EQ(a, b) do { uint64_t __a = (uint64_t)(a), \

@@ -61,6 +61,18 @@ void guest_assert_fail(const char *file, int line, const char *expr,
 	guest_reset();
 }
 
+void guest_fail(const char *prefix, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	gprintf("%s: not ok: line %d: ", prefix, line);
+	va_start(ap, fmt);
+	gvprintf(fmt, ap);
+	va_end(ap);
+	gprintf("\n");
+	guest_reset();
+}
+
 uint32_t lapic_read(uint32_t reg)
 {
 	return mmio_read32(LAPIC_ADDR + reg);
