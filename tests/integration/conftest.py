@@ -1,9 +1,12 @@
 """Shared fixtures for the integration tests.
 
-Every test here runs real guests under /dev/kvm. Where /dev/kvm is missing
-the tests skip with that reason (.ci/run refuses to run without it, so a skip
-can never hide a failure in CI). Linux-guest tests additionally need a
-hardware-backed KVM (VMX/SVM); on kvm-pvm they skip with the reason.
+Tests that run guests under /dev/kvm take the `kvm` (or `hw_kvm`) fixture,
+which also marks them `kvm`, so `-m kvm` / `-m "not kvm"` select them. Where
+/dev/kvm is missing they skip with that reason; .ci/run never lets them skip:
+on a host without /dev/kvm it runs `make test KVM_IN_TCG=1`, which runs the
+`kvm` tests inside scripts/kvm-in-tcg.sh (a QEMU TCG guest with a real
+/dev/kvm). Linux-guest tests additionally need a hardware-backed KVM
+(VMX/SVM); on kvm-pvm they skip with the reason.
 """
 import os
 import pathlib
@@ -59,6 +62,16 @@ def hw_kvm():
     r = hw_kvm_missing_reason()
     if r:
         pytest.skip(r)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "kvm: needs /dev/kvm (set by the kvm and hw_kvm fixtures)")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "kvm" in item.fixturenames or "hw_kvm" in item.fixturenames:
+            item.add_marker(pytest.mark.kvm)
 
 
 def guest(name):
