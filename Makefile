@@ -5,6 +5,8 @@
 #   make run        the main job: boot the default guest (see README)
 #   make guest      Linux guest artifacts into build/guest/
 #   make bench      benchmarks; figures into docs/PERFORMANCE.md
+#   make seccomp-report  what each seccomp profile allows (PROFILES_DIR=DIR
+#                   compiles the profiles in DIR instead of seccomp-profiles/)
 #
 # WERROR=0 relaxes -Werror; V=1 shows commands. Missing Debian packages are
 # installed by scripts/deps.sh (as root) when a target needs them.
@@ -23,25 +25,28 @@ endif
 
 WARN    := -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror)
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 $(WARN) -MD -MP -Iinclude -Iipc -Idevices -D_GNU_SOURCE
+CFLAGS  += -std=gnu11 $(WARN) -MD -MP -Iinclude -Iipc -Idevices -Isandbox -D_GNU_SOURCE
 LDFLAGS ?=
 
 DEPS := scripts/deps.sh
 
 .PHONY: all test unit integration run guest bench fuzz clean deps \
-	deps-build deps-test deps-fuzz
+	deps-build deps-sandbox deps-test deps-fuzz seccomp-report
 all:
 
 # Order-only prerequisites of every compile rule, so that any target, typed
 # first on a fresh machine, installs the packages it compiles with.
 deps-build:
 	$(Q)$(DEPS) build
+deps-sandbox:
+	$(Q)$(DEPS) sandbox
 deps-test:
 	$(Q)$(DEPS) test
 deps-fuzz:
 	$(Q)$(DEPS) fuzz
 
 include ipc/build.mk
+include sandbox/build.mk
 include vmm/build.mk
 include devices/build.mk
 include tests/driver/build.mk

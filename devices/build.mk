@@ -11,10 +11,10 @@ DEV_LIB_OBJS = $(DEV_COMMON_OBJS) $(filter-out %/main.o,$(BLK_OBJS))
 
 ALL_TARGETS += $(BLK_BIN)
 
-$(BLK_BIN): $(BLK_OBJS) $(DEV_COMMON_OBJS) $(IPC_OBJS) | deps-build
+$(BLK_BIN): $(BLK_OBJS) $(DEV_COMMON_OBJS) $(IPC_OBJS) $(SANDBOX_OBJS) | deps-build deps-sandbox
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(SANDBOX_LIBS)
 
 $(BUILD)/devices/%.o: devices/%.c | deps-build
 	@mkdir -p $(@D)

@@ -23,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "virtio.h"
@@ -425,19 +427,34 @@ h_get_vring_base(struct vu_backend *b, struct vhost_user_msg *m)
 	return send_reply(b, m, sizeof(m->payload.state));
 }
 
-/* Whether fd is an eventfd: the only kind of kick/call/err fd we read or
- * write (a pipe or socket could block us or carry anything). Needs
- * /proc/self/fd. */
+/* Whether fd is an eventfd, or at least an anonymous-inode file like one:
+ * never a pipe, socket, file or device that could block us or carry
+ * anything (the only kind of kick/call/err fd we read or write). Every
+ * eventfd shares the kernel's one anonymous inode, so compare with one of
+ * our own, made on first use. No /proc: it works in the jail. */
 static bool
 is_eventfd(int fd)
 {
-	static const char want[] = "anon_inode:[eventfd]";
-	char path[40], link[sizeof(want) + 1];
-	ssize_t n;
+	static dev_t anon_dev;
+	static ino_t anon_ino;
+	static bool known;
+	struct stat st;
+	int ref;
 
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	n = readlink(path, link, sizeof(link));
-	return n == (ssize_t)(sizeof(want) - 1) && memcmp(link, want, sizeof(want) - 1) == 0;
+	if (!known) {
+		if ((ref = eventfd(0, EFD_CLOEXEC)) < 0)
+			return false;
+		if (fstat(ref, &st) == 0) {
+			anon_dev = st.st_dev;
+			anon_ino = st.st_ino;
+			known = true;
+		}
+		close(ref);
+		if (!known)
+			return false;
+	}
+	return fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == 0 &&
+	    st.st_dev == anon_dev && st.st_ino == anon_ino;
 }
 
 /* The fd of SET_VRING_KICK/CALL/ERR taken out of the message into *fd

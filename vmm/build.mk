@@ -5,10 +5,10 @@ VMM_BIN  := $(BUILD)/vmm-reference
 
 ALL_TARGETS += $(VMM_BIN)
 
-$(VMM_BIN): $(VMM_OBJS) $(IPC_OBJS) | deps-build
+$(VMM_BIN): $(VMM_OBJS) $(IPC_OBJS) $(SANDBOX_OBJS) | deps-build deps-sandbox
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lpthread
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lpthread $(SANDBOX_LIBS)
 
 $(BUILD)/vmm/%.o: vmm/%.c | deps-build
 	@mkdir -p $(@D)

@@ -41,7 +41,7 @@ struct cli_key {
 	int required;
 };
 
-#define CLI_KEYS_MAX 4
+#define CLI_KEYS_MAX 5
 
 struct cli_opt {
 	const char *name;                 /* with the leading "--" */
@@ -49,6 +49,8 @@ struct cli_opt {
 	struct cli_key keys[CLI_KEYS_MAX]; /* ends at name == NULL */
 	int repeatable;                   /* may be given more than once */
 	int noarg;                        /* a flag: takes no argument */
+	/* instead of keys: one bare value (`--jail-id N`), stored by this */
+	int (*value)(struct cli_state *st, const char *arg);
 	/* called before the argument is parsed (noarg: instead of it) */
 	int (*begin)(struct cli_state *st);
 	/* called after the argument was parsed, to check key combinations */
@@ -295,6 +297,9 @@ cli_block_finish(struct cli_state *st)
 	if (b->socket != NULL && b->read_only)
 		return err_set(st->e, -EINVAL, "%s: read_only= needs path= "
 		    "(an external backend decides itself)", st->opt);
+	if (b->socket != NULL && b->test_forbidden != NULL)
+		return err_set(st->e, -EINVAL, "%s: x-test-forbidden= needs path= "
+		    "(it is passed to the vmm-blk the vmm starts)", st->opt);
 	return 0;
 }
 
@@ -371,10 +376,63 @@ cli_block_ids(struct vmm_config *cfg, struct err *e)
 	return 0;
 }
 
+/* The syscalls a test may make a jailed vmm-blk attempt (x-test-forbidden=,
+ * passed on as --x-test-forbidden; sandbox_test_forbidden_arm()). */
+static const char *const cli_forbidden[] = { "openat", "execve", "socket", "ptrace" };
+
+static int
+cli_set_block_forbidden(struct cli_state *st, const struct cli_kv *kv)
+{
+	char v[CLI_SHOW_MAX + 4];
+	size_t i;
+
+	for (i = 0; i < sizeof(cli_forbidden) / sizeof(cli_forbidden[0]); i++)
+		if (strlen(cli_forbidden[i]) == kv->vlen &&
+		    memcmp(cli_forbidden[i], kv->val, kv->vlen) == 0) {
+			cli_cur_block(st)->test_forbidden = cli_forbidden[i];
+			return 0;
+		}
+	return err_set(st->e, -EINVAL, "%s: x-test-forbidden=%s: expected openat, "
+	    "execve, socket or ptrace", st->opt, cli_show(v, kv->val, kv->vlen));
+}
+
 static int
 cli_set_stats(struct cli_state *st)
 {
 	st->cfg->stats = 1;
+	return 0;
+}
+
+static int
+cli_set_seccomp_log(struct cli_state *st)
+{
+	st->cfg->seccomp_log = 1;
+	return 0;
+}
+
+static int
+cli_set_jail_id(struct cli_state *st, const char *arg)
+{
+	char v[CLI_SHOW_MAX + 4];
+	uint64_t n;
+	int r = cli_number(arg, strlen(arg), &n);
+
+	if (r < 0 || n == 0 || n > CLI_JAIL_ID_MAX)
+		return err_set(st->e, -EINVAL, "%s: %s: %s 1..%u (the vmm's uid and "
+		    "gid; its devices take the next ones)", st->opt,
+		    cli_show(v, arg, strlen(arg)), r == -EINVAL ? "not a number in"
+		    : "not in", CLI_JAIL_ID_MAX);
+	st->cfg->jail_id = (unsigned)n;
+	st->cfg->jail_id_given = 1;
+	return 0;
+}
+
+int
+cli_check_jail(const struct vmm_config *cfg, uid_t euid, struct err *e)
+{
+	if (cfg->jail_id_given && euid != 0)
+		return err_set(e, -EINVAL, "--jail-id: only as root; as uid %u the jail "
+		    "keeps uid %u in a user namespace", (unsigned)euid, (unsigned)euid);
 	return 0;
 }
 
@@ -394,9 +452,13 @@ static const struct cli_opt cli_opts[] = {
 		{ "socket", cli_set_block_socket, 0 },
 		{ "read_only", cli_set_block_ro, 0 },
 		{ "id", cli_set_block_id, 0 },
+		{ "x-test-forbidden", cli_set_block_forbidden, 0 },  /* hidden */
 	  }, .repeatable = 1, .begin = cli_block_begin,
 	  .finish = cli_block_finish },
 	{ .name = "--stats", .supported = 1, .noarg = 1, .begin = cli_set_stats },
+	{ .name = "--jail-id", .supported = 1, .value = cli_set_jail_id },
+	{ .name = "--seccomp-log", .supported = 1, .noarg = 1,
+	  .begin = cli_set_seccomp_log },
 	{ .name = "--net", .supported = 0 },
 };
 #define CLI_NOPTS (sizeof(cli_opts) / sizeof(cli_opts[0]))
@@ -582,12 +644,17 @@ cli_parse_opt(struct cli_state *st, int argc, char **argv, int *i,
 	if (eq != NULL) {
 		arg = eq + 1;
 	} else if (*i + 1 >= argc || strncmp(argv[*i + 1], "--", 2) == 0) {
+		if (o->value != NULL)
+			return err_set(st->e, -EINVAL, "%s: missing argument "
+			    "(expected %s N)", o->name, o->name);
 		return err_set(st->e, -EINVAL, "%s: missing argument "
 		    "(expected %s=...)", o->name, o->keys[0].name);
 	} else {
 		arg = argv[++*i];
 	}
 	(*i)++;
+	if (o->value != NULL)
+		return o->value(st, arg);
 	if (o->begin != NULL && (r = o->begin(st)) < 0)
 		return r;
 	if ((r = cli_parse_arg(st, o, arg)) < 0)
@@ -603,6 +670,7 @@ cli_defaults(struct vmm_config *cfg)
 	cfg->kernel_load_addr = HIMEM_START;
 	cfg->memory_mib = 256;
 	cfg->vcpus = 1;
+	cfg->jail_id = SANDBOX_DEFAULT_ID;
 }
 
 static int
@@ -643,6 +711,10 @@ cli_parse(int argc, char **argv, unsigned max_vcpus,
 	if (cfg->kernel_path == NULL)
 		return err_set(e, -EINVAL, "missing --kernel path=PATH "
 		    "(see --help)");
+	for (i = 0; i < (int)cfg->nblock; i++) {
+		cfg->block[i].jail_id = cfg->jail_id + 1 + (unsigned)i;
+		cfg->block[i].seccomp_log = cfg->seccomp_log;
+	}
 	return cli_block_ids(cfg, e);
 }
 
@@ -650,7 +722,7 @@ static const char cli_usage_fmt[] =
 "usage: vmm-reference --kernel path=PATH[,cmdline=\"...\"][,kernel_load_addr=N]\n"
 "                     [--memory size_mib=N] [--vcpu num=N]\n"
 "                     [--initramfs path=PATH] [--block ...]... [--stats]\n"
-"                     [--help]\n"
+"                     [--jail-id N] [--seccomp-log] [--help]\n"
 "\n"
 "Boots a Linux kernel (ELF vmlinux, PVH or not, or bzImage) in a KVM\n"
 "virtual machine with a 16550 serial console on stdin/stdout.\n"
@@ -691,6 +763,15 @@ static const char cli_usage_fmt[] =
 "      id=NAME               serial the guest reads (GET_ID), at most 20\n"
 "                            bytes of [A-Za-z0-9._-] (default vda, vdb, ...)\n"
 "  --stats                   print each device's MMIO exit count at exit\n"
+"  --jail-id N               as root: the uid and gid the vmm drops to in\n"
+"                            its jail; the vmm-blk of device i takes\n"
+"                            N + 1 + i. 1..%u (default %u).\n"
+"                            Not root: an error (the jail keeps the\n"
+"                            caller's uid, in a user namespace)\n"
+"  --seccomp-log             a syscall outside a process's seccomp profile\n"
+"                            prints \"ROLE: seccomp: blocked syscall NAME\"\n"
+"                            and fails with ENOSYS instead of killing the\n"
+"                            process (for writing profiles; vmm-blk too)\n"
 "  --net ...                 virtio-net device: wired by later issues;\n"
 "                            refused by this build\n"
 "  --help, -h                print this text and exit\n"
@@ -711,9 +792,10 @@ static const char cli_usage_fmt[] =
 const char *
 cli_usage(void)
 {
-	static char buf[sizeof(cli_usage_fmt) + 16];
+	static char buf[sizeof(cli_usage_fmt) + 48];
 
 	if (buf[0] == '\0')
-		snprintf(buf, sizeof(buf), cli_usage_fmt, cli_max_vcpus());
+		snprintf(buf, sizeof(buf), cli_usage_fmt, cli_max_vcpus(),
+		    CLI_JAIL_ID_MAX, SANDBOX_DEFAULT_ID);
 	return buf;
 }

@@ -10,6 +10,8 @@
  *   --block path=FILE[,read_only=on|off][,id=NAME]   (repeatable)
  *   --block socket=PATH[,id=NAME]                    (repeatable)
  *   --stats                      (no argument)
+ *   --jail-id N                  (a bare number, not key=value; root only)
+ *   --seccomp-log                (no argument)
  *   --net ...                    (accepted by later issues; refused now)
  *   --help, -h
  *
@@ -22,8 +24,10 @@
 #define VMM_CLI_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "err.h"
+#include "sandbox.h"
 
 #define CLI_MAX_MEMORY_MIB (1024ull * 1024)  /* 1 TiB */
 /* Absolute cap on the vCPU count: xAPIC ids are 8 bits, 0xff is broadcast,
@@ -37,6 +41,8 @@
 #define CLI_MAX_VIRTIO 7
 #define CLI_ID_MAX 20                        /* virtio-blk GET_ID: 20 bytes */
 #define CLI_SOCKET_MAX 108                   /* sun_path, including the NUL */
+/* --jail-id N: the vmm takes uid N, its devices N + 1 + i (room for 64). */
+#define CLI_JAIL_ID_MAX (SANDBOX_MAX_ID - 64)
 
 /* One --block: exactly one of path (an image the vmm opens and hands to a
  * vmm-blk it spawns) and socket (an external vhost-user-blk backend). */
@@ -45,6 +51,14 @@ struct cli_block {
 	const char *socket;          /* NULL, or points into socket_buf */
 	int read_only;               /* read_only=on (path= only) */
 	char id[CLI_ID_MAX + 1];     /* default "vda", "vdb", ... by position */
+	/* hidden key x-test-forbidden= (tests only; path= only): the syscall
+	 * the jailed vmm-blk makes on SIGUSR1; NULL, or a static string */
+	const char *test_forbidden;
+	/* filled by cli_parse from --jail-id and --seccomp-log for the vmm-blk
+	 * of path=: its uid/gid as root (jail_id + 1 + position; 0: none, the
+	 * device's default) and whether it reports rather than kills */
+	unsigned jail_id;
+	int seccomp_log;
 	char path_buf[CLI_PATH_MAX];
 	char socket_buf[CLI_SOCKET_MAX];
 };
@@ -60,6 +74,11 @@ struct vmm_config {
 	int stats;                   /* --stats: per-device MMIO exits at exit */
 	unsigned nblock;             /* --block options, in CLI order */
 	struct cli_block block[CLI_MAX_VIRTIO];
+	unsigned jail_id;            /* --jail-id (root: the vmm's uid/gid; device
+	                              * i gets jail_id + 1 + i); default
+	                              * SANDBOX_DEFAULT_ID */
+	int jail_id_given;           /* --jail-id was on the command line */
+	int seccomp_log;             /* --seccomp-log: report, don't kill */
 	/* storage for the unquoted paths; do not copy a vmm_config by value */
 	char kernel_path_buf[CLI_PATH_MAX];
 	char initramfs_path_buf[CLI_PATH_MAX];
@@ -80,12 +99,21 @@ struct vmm_config {
  * CLI_MAX_VIRTIO devices, neither or both of path= and socket=, read_only=
  * not on/off or given with socket=, socket path longer than 107 bytes, id
  * empty, longer than 20 bytes, not [A-Za-z0-9._-] or used twice (default
- * ids "vda", "vdb", ... by position count); --stats with an argument.
+ * ids "vda", "vdb", ... by position count), x-test-forbidden= not one
+ * of openat/execve/socket/ptrace or given with socket=; --stats or
+ * --seccomp-log with an argument; --jail-id not a number in
+ * 1..CLI_JAIL_ID_MAX. Whether --jail-id may be given at all (root only)
+ * is cli_check_jail()'s.
  * Does not open files and does not modify argv; cfg owns copies of the
  * strings.
  */
 int cli_parse(int argc, char **argv, unsigned max_vcpus,
     struct vmm_config *cfg, struct err *e);
+
+/* --jail-id needs root: a process that is not root keeps its uid (mapped
+ * to itself in a user namespace) in the jail. Returns 0, or -EINVAL with
+ * a one-line message when cfg->jail_id_given and euid != 0. */
+int cli_check_jail(const struct vmm_config *cfg, uid_t euid, struct err *e);
 
 /* Highest --vcpu num= accepted: min(CLI_MAX_VCPUS, boot_mptable_max_cpus()). */
 unsigned cli_max_vcpus(void);

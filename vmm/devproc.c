@@ -105,14 +105,65 @@ devproc_spawn(const char *path, char *const argv[], const int *fds,
 	return pid;
 }
 
+/* The last field of the NSpid line of /proc/PID/status: that process's
+ * pid in its own namespace; -1 if unreadable. */
+static long
+devproc_nspid_of(const char *hostpid)
+{
+	char path[64], buf[2048], *line, *last;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%s/status", hostpid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	if ((line = strstr(buf, "\nNSpid:")) == NULL)
+		return -1;
+	line[strcspn(line + 1, "\n") + 1] = '\0';
+	last = strrchr(line, '\t');
+	last = last ? last : strrchr(line, ' ');
+	return last ? strtol(last + 1, NULL, 10) : -1;
+}
+
+pid_t
+devproc_host_pid(pid_t pid)
+{
+	char buf[1024], *tok, *save;
+	ssize_t n;
+	int fd;
+
+	/* thread-self's children are numbered in the procfs's (host) PID
+	 * namespace; find the one whose own-namespace pid is ours. */
+	if ((fd = open("/proc/thread-self/children", O_RDONLY | O_CLOEXEC)) < 0)
+		return pid;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return pid;
+	buf[n] = '\0';
+	for (tok = strtok_r(buf, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save))
+		if (devproc_nspid_of(tok) == (long)pid)
+			return (pid_t)strtol(tok, NULL, 10);
+	return pid;
+}
+
 const char *
 devproc_status_str(int status, char *buf, size_t size)
 {
-	if (WIFEXITED(status))
+	const char *abbrev;
+
+	if (WIFEXITED(status)) {
 		snprintf(buf, size, "exited with status %d", WEXITSTATUS(status));
-	else if (WIFSIGNALED(status))
-		snprintf(buf, size, "killed by signal %d", WTERMSIG(status));
-	else
+	} else if (WIFSIGNALED(status)) {
+		abbrev = sigabbrev_np(WTERMSIG(status));
+		snprintf(buf, size, "killed by signal %d%s%s%s", WTERMSIG(status),
+		    abbrev ? " (SIG" : "", abbrev ? abbrev : "", abbrev ? ")" : "");
+	} else
 		snprintf(buf, size, "ended (wait status %#x)", status);
 	return buf;
 }
@@ -158,24 +209,29 @@ devproc_wait(pid_t *pids, unsigned n, int ms)
 	return left;
 }
 
+/* Send sig to every child still running; returns how many it reached
+ * (in the jail, kill() fails with EPERM: other uids, no CAP_KILL). */
+static unsigned
+devproc_signal(const pid_t *pids, unsigned n, int sig)
+{
+	unsigned i, sent = 0;
+
+	for (i = 0; i < n; i++)
+		if (pids[i] > 0 && kill(pids[i], sig) == 0)
+			sent++;
+	return sent;
+}
+
 void
 devproc_terminate(pid_t *pids, unsigned n, int grace_ms, int timeout_ms)
 {
-	unsigned i;
-
 	if (devproc_wait(pids, n, grace_ms) == 0)
 		return;
-	for (i = 0; i < n; i++)
-		if (pids[i] > 0)
-			kill(pids[i], SIGTERM);
-	if (devproc_wait(pids, n, timeout_ms) == 0)
+	if (devproc_signal(pids, n, SIGTERM) > 0 &&
+	    devproc_wait(pids, n, timeout_ms) == 0)
 		return;
-	for (i = 0; i < n; i++) {
-		if (pids[i] <= 0)
-			continue;
-		kill(pids[i], SIGKILL);
-		while (waitpid(pids[i], NULL, 0) < 0 && errno == EINTR)
-			;
-		pids[i] = 0;
-	}
+	/* SIGKILL cannot be caught; a child stuck in the kernel (D state)
+	 * is still not waited for forever. */
+	if (devproc_signal(pids, n, SIGKILL) > 0)
+		devproc_wait(pids, n, timeout_ms);
 }

@@ -31,16 +31,29 @@ pid_t devproc_spawn(const char *path, char *const argv[], const int *fds,
     unsigned nfds, struct err *e);
 
 /*
+ * The pid of our child `pid` (numbered in our own PID namespace: the vmm is
+ * pid 1 of one) as the host sees it, which is what an operator can look up:
+ * found through /proc (the host's procfs), so only before the jail. Returns
+ * pid itself if it cannot be found (e.g. the child already ended).
+ */
+pid_t devproc_host_pid(pid_t pid);
+
+/*
  * Format how a process ended (a waitpid status) as "exited with status N"
- * or "killed by signal N" into buf.
+ * or "killed by signal N (SIGNAME)" into buf.
  */
 const char *devproc_status_str(int status, char *buf, size_t size);
 
 /*
- * End children: wait up to grace_ms for each pid > 0 to exit by itself
- * (e.g. on EOF), then SIGTERM the rest, wait up to timeout_ms for all of
- * them together, then SIGKILL and reap what is left. pids[i] is set to 0
- * once reaped. Never leaves a zombie of ours.
+ * End children without ever blocking for long: wait up to grace_ms
+ * (WNOHANG polling) for each pid > 0 to exit by itself (e.g. on EOF: the
+ * caller closes their sockets first), then SIGTERM the rest and wait up to
+ * timeout_ms for all of them together, then SIGKILL and wait up to
+ * timeout_ms again. A signal step that reaches none of them (in the jail
+ * kill() fails with EPERM: the children have other uids) is skipped with
+ * its wait. pids[i] is set to 0 once reaped; what is left is given up:
+ * PR_SET_PDEATHSIG, and the end of the vmm's PID namespace, kill them
+ * when the vmm exits.
  */
 void devproc_terminate(pid_t *pids, unsigned n, int grace_ms, int timeout_ms);
 

@@ -1,7 +1,8 @@
 /*
  * One thread per vCPU: KVM_RUN and exit dispatch. A vCPU is told to leave
  * KVM_RUN by setting run->immediate_exit and sending it SIGUSR1 (handled by
- * a no-op so KVM_RUN returns EINTR).
+ * a no-op so KVM_RUN returns EINTR). Each thread runs under the `vcpu`
+ * seccomp profile, installed by the thread itself before anything else.
  */
 #include <errno.h>
 #include <linux/kvm.h>
@@ -12,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sandbox.h"
 #include "vm.h"
 
 #define VCPU_KICK_SIGNAL SIGUSR1
@@ -141,10 +143,17 @@ vcpu_run_error(struct vcpu *v, int err, long *backoff_ns)
 static void *
 vcpu_thread(void *arg)
 {
+	char msg[SANDBOX_MSG_MAX];
 	struct vcpu *v = arg;
 	long backoff = 20000;
 	sigset_t set;
 
+	/* This thread's filter (no TSYNC): before the first KVM_RUN. */
+	if (sandbox_seccomp(&sandbox_prog_vcpu, v->vm->seccomp_log,
+	    "vmm-reference vCPU", msg) < 0) {
+		vm_request_stop(v->vm, VM_STOP_ERROR, "%s (vCPU %u)", msg, v->id);
+		return NULL;
+	}
 	sigemptyset(&set);
 	sigaddset(&set, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);

@@ -30,6 +30,7 @@
 
 #define PROG "vmm-reference"
 #define VHOST_DEV_QUEUE_STEPS 7    /* vhost-user messages per started queue */
+#define VHOST_DEV_ARGV_MAX 16      /* vmm-blk's argv, NULL included */
 
 /* ---- start / stop (vCPU thread, device lock held) ---- */
 
@@ -452,20 +453,50 @@ vhost_blk_open_image(const struct cli_block *b, struct err *e)
 	return rc;
 }
 
+/* vmm-blk's command line: fd 3 the socket, fd 4 the disk; as root its
+ * jail id; --seccomp-log and the hidden test option when given. */
+static void
+vhost_dev_blk_argv(const struct cli_block *b, char *bin, char *jail_id,
+    size_t jail_id_size, char *argv[VHOST_DEV_ARGV_MAX])
+{
+	unsigned n = 0;
+
+	argv[n++] = bin;
+	argv[n++] = "--socket-fd";
+	argv[n++] = "3";
+	argv[n++] = "--disk-fd";
+	argv[n++] = "4";
+	argv[n++] = "--id";
+	argv[n++] = (char *)b->id;
+	if (b->read_only)
+		argv[n++] = "--read-only";
+	if (b->jail_id != 0 && geteuid() == 0) {
+		snprintf(jail_id, jail_id_size, "%u", b->jail_id);
+		argv[n++] = "--jail-id";
+		argv[n++] = jail_id;
+	}
+	if (b->seccomp_log)
+		argv[n++] = "--seccomp-log";
+	if (b->test_forbidden != NULL) {
+		argv[n++] = "--x-test-forbidden";
+		argv[n++] = (char *)b->test_forbidden;
+	}
+	argv[n] = NULL;
+}
+
 /* Spawn vmm-blk for an open image; the socket becomes d->front's. */
 static int
 vhost_dev_spawn_blk(struct vhost_dev *d, const struct cli_block *b, int disk_fd,
     struct err *e)
 {
-	char bin[4096];
-	char *argv[] = { "vmm-blk", "--socket-fd", "3", "--disk-fd", "4", "--id",
-	    (char *)b->id, b->read_only ? "--read-only" : NULL, NULL };
+	char bin[4096], jail_id[16];
+	char *argv[VHOST_DEV_ARGV_MAX];
 	int sv[2], fds[2], rc;
 	pid_t pid;
 
 	if ((rc = devproc_find("vmm-blk", "VMM_BLK_BIN", bin, sizeof(bin), e)) < 0)
 		return rc;
-	argv[0] = bin;
+	vhost_dev_blk_argv(b, bin, jail_id, sizeof(jail_id), argv);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return err_set(e, -errno, "--block path=%s: socketpair: %s", b->path,
 		    strerror(errno));
@@ -478,7 +509,8 @@ vhost_dev_spawn_blk(struct vhost_dev *d, const struct cli_block *b, int disk_fd,
 		return pid;
 	}
 	d->pid = pid;
-	snprintf(d->backend, sizeof(d->backend), "vmm-blk (pid %d)", (int)pid);
+	snprintf(d->backend, sizeof(d->backend), "vmm-blk (pid %d)",
+	    (int)devproc_host_pid(pid));
 	vu_front_init(&d->front, sv[0], d->name);
 	return 0;
 }
@@ -642,6 +674,24 @@ vhost_dev_shutdown(struct vhost_dev *d)
 	atomic_store(&d->reported, true);      /* no failure lines at exit */
 	if (d->front.sock >= 0)
 		shutdown(d->front.sock, SHUT_RDWR);
+}
+
+unsigned
+vhost_dev_fds(const struct vhost_dev *d, int *fds, unsigned max)
+{
+	unsigned i, n = 0;
+
+	if (max < VHOST_DEV_MAX_FDS)
+		return 0;
+	if (d->front.sock >= 0)
+		fds[n++] = d->front.sock;
+	fds[n++] = d->call_efd;
+	fds[n++] = d->wake_efd;
+	for (i = 0; i < d->nqueues; i++) {
+		fds[n++] = d->kick_efd[i];
+		fds[n++] = d->err_efd[i];
+	}
+	return n;
 }
 
 void

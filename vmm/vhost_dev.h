@@ -30,6 +30,8 @@ struct vm;
 #define VHOST_DEV_CONNECT_MS 5000      /* socket=: wait for the backend */
 #define VHOST_DEV_OP_MS 5000           /* a whole start or stop sequence */
 #define VHOST_DEV_EXIT_GRACE_MS 100    /* at exit: EOF, then SIGTERM */
+/* fds one device holds once created: socket, call, wake, kick and err */
+#define VHOST_DEV_MAX_FDS (3 + 2 * VIRTIO_MMIO_MAX_QUEUES)
 
 /* virtio-blk feature bits the vmm passes through as a frontend: config
  * fields it serves from the cache and request types the backend handles.
@@ -69,7 +71,9 @@ struct vhost_dev {
  * Device `index` for one --block: with path=, open the image (O_RDWR, or
  * O_RDONLY with read_only=on; a regular file or block device whose size is
  * a non-zero multiple of 512), spawn vmm-blk (next to our binary, or
- * $VMM_BLK_BIN) on a socketpair and close our copy of the image; with
+ * $VMM_BLK_BIN) on a socketpair and close our copy of the image (vmm-blk
+ * gets `--jail-id b->jail_id` when we are root and it is not 0,
+ * `--seccomp-log` and `--x-test-forbidden` when b asks); with
  * socket=, connect within VHOST_DEV_CONNECT_MS. Then the vhost-user
  * handshake, GET_QUEUE_NUM, GET_CONFIG (struct virtio_blk_config, whose
  * num_queues is set to the queues exposed; VIRTIO_BLK_F_MQ is offered only
@@ -116,12 +120,19 @@ void vhost_dev_child_check(struct vhost_dev *d);
  * (VM exit, before the vCPUs are joined). */
 void vhost_dev_shutdown(struct vhost_dev *d);
 
+/* Store the fds d holds (the vmm's jail keeps them open) in fds[], which
+ * has room for max (at least VHOST_DEV_MAX_FDS, else nothing is stored);
+ * returns how many. */
+unsigned vhost_dev_fds(const struct vhost_dev *d, int *fds, unsigned max);
+
 /* `vmm-reference: stats: block vda: mmio_exits=N` on stderr. */
 void vhost_dev_print_stats(struct vhost_dev *d);
 
 /* Close every fd (EOF: a spawned vmm-blk exits by itself), give the
  * backends VHOST_DEV_EXIT_GRACE_MS, then SIGTERM, SIGKILL after
- * timeout_ms; reap them all and free the devices. devs[i] may be NULL. */
+ * timeout_ms (devproc_terminate: in the jail the vmm may not signal them,
+ * and then does not wait for them past the grace period; they die with
+ * the vmm); free the devices. devs[i] may be NULL. */
 void vhost_dev_destroy_all(struct vhost_dev **devs, unsigned n, int timeout_ms);
 
 #endif

@@ -55,6 +55,7 @@ struct vm {
 	unsigned ncpus;
 	struct vcpu *vcpus;
 	int kvm_pvm;                  /* host KVM is kvm-pvm (no VMX/SVM) */
+	int seccomp_log;              /* vCPU profile: report, don't kill */
 
 	atomic_int stop_reason;       /* enum vm_stop_reason; first one wins */
 	int stop_efd;                 /* eventfd the main loop waits on */
@@ -106,7 +107,10 @@ int kvm_irqfd(struct vm *vm, unsigned gsi, int fd);
  * unblock it). Call before creating any thread. Returns 0 or -errno. */
 int vcpu_kick_signal_init(void);
 
-/* Start one thread per vCPU running KVM_RUN and dispatching exits. */
+/* Start one thread per vCPU running KVM_RUN and dispatching exits. Each
+ * thread first installs the vcpu seccomp profile on itself (trap variant
+ * with vm->seccomp_log); if that fails it stops the VM with the error
+ * (VM_STOP_ERROR) and never enters the guest. */
 int vcpu_start_all(struct vm *vm, struct err *e);
 
 /* Make every vCPU leave KVM_RUN and join its thread. */

@@ -3,11 +3,19 @@
  *
  *   vmm-blk --socket PATH --disk FILE [--read-only] [--id NAME] [--queues N] [--once]
  *   vmm-blk --socket-fd N --disk-fd M [--read-only] [--id NAME] [--queues N]
+ *   (both: [--poll-us N] [--jail-id N] [--seccomp-log])
  *
  * The first form listens on PATH and serves one frontend at a time; the
  * second serves an already connected socket (the vmm spawned us with the
  * disk it opened) and exits when the peer closes. Errors: one line
  * `vmm-blk: what: why` on stderr, exit 1.
+ *
+ * It opens the disk and the socket (binds and listens with --socket), then
+ * enters the jail before it reads a byte from a peer: the process that was
+ * started stays as a supervisor, and the jailed child (pid 1 of its own
+ * PID namespace, uid --jail-id as root, an empty root, no capabilities,
+ * no new process, the `blk` seccomp profile) serves with the socket and
+ * the disk as its only fds.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,8 +35,14 @@
 #include <unistd.h>
 
 #include "blk.h"
+#include "sandbox.h"
 
 #define PROG "vmm-blk"
+/* RLIMIT_NOFILE: 0-2, the listening and the connected socket, the disk,
+ * the fds of one message in flight, kick/call/err per queue, and slack
+ * (transient fds: a region's fd until it is mapped). */
+#define BLK_NOFILE(queues) (3 + 2 + 1 + VHOST_USER_MAX_FDS + 3 * (queues) + 16)
+#define BLK_FSIZE_ALIGN 4096ull
 
 struct blk_args {
 	const char *socket_path;
@@ -40,6 +54,10 @@ struct blk_args {
 	const char *id;
 	unsigned queues;
 	unsigned poll_us;
+	unsigned jail_id;       /* as root: our uid/gid in the jail */
+	bool jail_id_given;
+	bool seccomp_log;
+	const char *test_forbidden;   /* hidden --x-test-forbidden SYSCALL */
 };
 
 static struct blk_dev blk_device;    /* ~17 KiB: not on the stack */
@@ -76,8 +94,18 @@ usage(FILE *f)
 	    "  --queues N      number of request queues, 1..%u (default 1)\n"
 	    "  --poll-us N     busy-poll an emptied queue for N us before waiting\n"
 	    "                  for a kick, 0..%u (default %u; 0 never polls)\n"
-	    "  --help          this text\n", BLK_MAX_QUEUES, BLK_MAX_POLL_US,
-	    BLK_DEFAULT_POLL_US);
+	    "  --jail-id N     as root: the uid and gid of the jailed process,\n"
+	    "                  1..%u (default %u); not root: an error\n"
+	    "                  (the jail keeps the caller's uid, in a user\n"
+	    "                  namespace)\n"
+	    "  --seccomp-log   a syscall outside the blk seccomp profile prints\n"
+	    "                  \"vmm-blk: seccomp: blocked syscall NAME\" and fails\n"
+	    "                  with ENOSYS instead of killing the process\n"
+	    "  --help          this text\n"
+	    "Served from a jail: the socket file cannot be removed at exit (a\n"
+	    "stale one is replaced at the next start).\n", BLK_MAX_QUEUES,
+	    BLK_MAX_POLL_US, BLK_DEFAULT_POLL_US, SANDBOX_MAX_ID,
+	    SANDBOX_DEFAULT_ID + 100);
 }
 
 /* A decimal number in [min, max], else die naming the option. */
@@ -104,6 +132,9 @@ static const struct option long_opts[] = {
 	{ "queues", required_argument, NULL, 'q' },
 	{ "poll-us", required_argument, NULL, 'p' },
 	{ "once", no_argument, NULL, 'o' },
+	{ "jail-id", required_argument, NULL, 'j' },
+	{ "seccomp-log", no_argument, NULL, 'l' },
+	{ "x-test-forbidden", required_argument, NULL, 'x' },   /* hidden */
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -121,6 +152,12 @@ parse_opt(struct blk_args *a, int c, const char *bad)
 	case 'q': a->queues = (unsigned)parse_num("--queues", optarg, 1, BLK_MAX_QUEUES); break;
 	case 'p': a->poll_us = (unsigned)parse_num("--poll-us", optarg, 0, BLK_MAX_POLL_US); break;
 	case 'o': a->once = true; break;
+	case 'j':
+		a->jail_id = (unsigned)parse_num("--jail-id", optarg, 1, SANDBOX_MAX_ID);
+		a->jail_id_given = true;
+		break;
+	case 'l': a->seccomp_log = true; break;
+	case 'x': a->test_forbidden = optarg; break;
 	case 'h': usage(stdout); exit(0);
 	case ':': die("%s: missing argument (try --help)", bad);
 	default: die("%s: unknown option (try --help)", bad);
@@ -138,6 +175,15 @@ check_args(const struct blk_args *a)
 		die("--once: only with --socket");
 	if (strlen(a->id) == 0 || strlen(a->id) > VIRTIO_BLK_ID_BYTES)
 		die("--id: '%s' must be 1..%u bytes", a->id, VIRTIO_BLK_ID_BYTES);
+	if (a->jail_id_given && geteuid() != 0)
+		die("--jail-id: only as root; as uid %u the jail keeps uid %u in a user "
+		    "namespace", (unsigned)geteuid(), (unsigned)geteuid());
+	if (a->test_forbidden != NULL && strcmp(a->test_forbidden, "openat") != 0 &&
+	    strcmp(a->test_forbidden, "execve") != 0 &&
+	    strcmp(a->test_forbidden, "socket") != 0 &&
+	    strcmp(a->test_forbidden, "ptrace") != 0)
+		die("--x-test-forbidden: '%s': expected openat, execve, socket or ptrace",
+		    a->test_forbidden);
 }
 
 static void
@@ -151,6 +197,7 @@ parse_args(struct blk_args *a, int argc, char **argv)
 	a->id = "vmm-blk";
 	a->queues = 1;
 	a->poll_us = BLK_DEFAULT_POLL_US;
+	a->jail_id = SANDBOX_DEFAULT_ID + 100;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":", long_opts, NULL)) != -1)
 		parse_opt(a, c, argv[optind - 1]);
@@ -240,11 +287,13 @@ listen_on(const char *path)
 	return s;
 }
 
-/* Serve frontends one at a time on the listening socket. */
+/* Serve frontends one at a time on the listening socket ls. With --once
+ * the socket file stays behind: the jail reaches no path (the next start
+ * replaces it). */
 static int
-serve_listener(const struct blk_args *a, const struct vu_backend_config *cfg)
+serve_listener(const struct blk_args *a, int ls, const struct vu_backend_config *cfg)
 {
-	int ls = listen_on(a->socket_path), s, rc;
+	int s, rc;
 
 	for (;;) {
 		s = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
@@ -254,26 +303,63 @@ serve_listener(const struct blk_args *a, const struct vu_backend_config *cfg)
 			die("socket %s: accept: %s", a->socket_path, strerror(errno));
 		rc = vu_backend_run(s, cfg);
 		close(s);
-		if (a->once) {
-			close(ls);
-			unlink(a->socket_path);
+		if (a->once)
 			return rc == 0 ? 0 : 1;
-		}
 	}
 }
 
+/* The connected socket we were given (--socket-fd), checked. */
 static int
-serve_fd(const struct blk_args *a, const struct vu_backend_config *cfg)
+check_socket_fd(int fd)
 {
 	struct stat st;
 
-	if (fstat(a->socket_fd, &st) < 0)
-		die("socket fd %d: %s", a->socket_fd, strerror(errno));
+	if (fstat(fd, &st) < 0)
+		die("socket fd %d: %s", fd, strerror(errno));
 	if (!S_ISSOCK(st.st_mode))
-		die("socket fd %d: not a socket", a->socket_fd);
-	if (fcntl(a->socket_fd, F_SETFD, FD_CLOEXEC) < 0)
-		die("socket fd %d: %s", a->socket_fd, strerror(errno));
-	return vu_backend_run(a->socket_fd, cfg) == 0 ? 0 : 1;
+		die("socket fd %d: not a socket", fd);
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+		die("socket fd %d: %s", fd, strerror(errno));
+	return fd;
+}
+
+/* RLIMIT_FSIZE: we write only inside the disk, never past its end. A
+ * regular file's size rounded up to 4 KiB; a block device has no file
+ * size to guard (and the limit does not apply to it). */
+static rlim_t
+disk_fsize(int fd, uint64_t size)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return RLIM_INFINITY;
+	return (rlim_t)((size + BLK_FSIZE_ALIGN - 1) & ~(BLK_FSIZE_ALIGN - 1));
+}
+
+/* Into the jail with the socket and the disk; the hidden test trigger
+ * (its sigaction is not in the blk profile), then the blk profile. */
+static void
+jail(const struct blk_args *a, int sock, int disk_fd, uint64_t size)
+{
+	char msg[SANDBOX_MSG_MAX];
+	int keep[2] = { sock, disk_fd };
+	bool root = geteuid() == 0;
+	rlim_t nofile = BLK_NOFILE(a->queues);
+	struct sandbox_cfg sc;
+
+	if ((rlim_t)(sock > disk_fd ? sock : disk_fd) >= nofile)
+		nofile = (rlim_t)(sock > disk_fd ? sock : disk_fd) + 1;
+	sc = (struct sandbox_cfg){
+		.role = PROG, .keep_fds = keep, .nkeep = 2, .new_pid_ns = true,
+		.uid = root ? a->jail_id : getuid(), .gid = root ? a->jail_id : getgid(),
+		.nofile = nofile, .fsize = disk_fsize(disk_fd, size), .nproc_zero = true,
+		.prog = NULL, .seccomp_log = a->seccomp_log,
+	};
+	if (sandbox_enter(&sc, msg) < 0 ||
+	    (a->test_forbidden != NULL &&
+	     sandbox_test_forbidden_arm(a->test_forbidden, msg) < 0) ||
+	    sandbox_seccomp(&sandbox_prog_blk, a->seccomp_log, PROG, msg) < 0)
+		die("%s", msg);
 }
 
 int
@@ -282,20 +368,23 @@ main(int argc, char **argv)
 	struct vu_backend_config cfg;
 	struct blk_args a;
 	char disk_name[PATH_MAX + 16], name[64];
-	int fd;
+	uint64_t size;
+	int fd, sock;
 
 	parse_args(&a, argc, argv);
 	if (a.socket_fd >= 0 && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 		die("prctl(PR_SET_PDEATHSIG): %s", strerror(errno));
 	signal(SIGPIPE, SIG_IGN);
 	fd = open_disk(&a, disk_name, sizeof(disk_name));
-	if (blk_init(&blk_device, fd, disk_size(fd, disk_name), a.read_only, a.id,
-	    a.queues) < 0)
+	size = disk_size(fd, disk_name);
+	if (blk_init(&blk_device, fd, size, a.read_only, a.id, a.queues) < 0)
 		die("disk %s: cannot set up the device", disk_name);
 	blk_device.poll_us = a.poll_us;
 	snprintf(name, sizeof(name), PROG " %s", a.id);
 	blk_backend_config(&blk_device, name, &cfg);
+	sock = a.socket_fd >= 0 ? check_socket_fd(a.socket_fd) : listen_on(a.socket_path);
+	jail(&a, sock, fd, size);
 	if (a.socket_fd >= 0)
-		return serve_fd(&a, &cfg);
-	return serve_listener(&a, &cfg);
+		return vu_backend_run(sock, &cfg) == 0 ? 0 : 1;
+	return serve_listener(&a, sock, &cfg);
 }

@@ -20,14 +20,16 @@ FUZZ_SECONDS ?= 60
 FUZZ_DIR     := $(BUILD)/fuzz
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	-fno-omit-frame-pointer
-FUZZ_CFLAGS  := -std=gnu11 -O1 -g $(WARN) -MD -MP -Iinclude -Ivmm -Iipc -Idevices -Idevices/blk -D_GNU_SOURCE \
+FUZZ_CFLAGS  := -std=gnu11 -O1 -g $(WARN) -MD -MP -Iinclude -Ivmm -Iipc -Idevices -Idevices/blk -Isandbox -D_GNU_SOURCE \
 	$(FUZZ_SAN) -fsanitize=fuzzer-no-link
 FUZZ_LDFLAGS := $(FUZZ_SAN) -fsanitize=fuzzer -fuse-ld=lld
 
 # The vmm modules the parsers need (boot_load: loaders, e820, MP table,
-# page tables; cli_parse: cli_max_vcpus -> boot_mptable_max_cpus).
+# page tables; cli_parse: cli_max_vcpus -> boot_mptable_max_cpus;
+# policy: the seccomp profile parser and its symbol table).
 FUZZ_VMM_SRCS := vmm/boot_x86_64.c vmm/loader_elf.c vmm/loader_bzimage_x86_64.c \
 	vmm/mptable_x86_64.c vmm/memory.c vmm/err.c vmm/cli.c \
+	sandbox/policy.c sandbox/policy_syms.c \
 	$(wildcard ipc/*.c) $(wildcard devices/*.c) \
 	$(filter-out %/main.c,$(wildcard devices/blk/*.c))
 FUZZ_VMM_OBJS := $(FUZZ_VMM_SRCS:%.c=$(FUZZ_DIR)/%.o)

@@ -104,13 +104,20 @@ def stop(proc, timeout=10):
 
 @contextlib.contextmanager
 def vmm_blk(sock, disk, *args):
-    """build/vmm-blk --socket SOCK --disk DISK [args]: serving until the block ends."""
+    """build/vmm-blk --socket SOCK --disk DISK [args]: serving until the block ends.
+
+    p is the launched process, which became the jail's supervisor: it ends
+    as its only child, the jailed server (jail.blk_server(p.pid)), does, and
+    a SIGTERM to it ends both. When the block ends both must be gone."""
+    from jail import ident, wait_gone   # jail.py imports this module
     p = spawn([str(VMM_BLK), "--socket", str(sock), "--disk", str(disk)] + list(args))
     try:
         wait_for_socket(str(sock), p)
         yield p
     finally:
+        kids = [ident(c) for c in children_of(p.pid)]
         stop(p)
+        wait_gone(kids)
 
 
 def qsd_cmd(sock, disk, writable=True):

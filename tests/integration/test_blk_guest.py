@@ -12,9 +12,9 @@ import time
 
 import pytest
 
-from blk import (children_of, comm, make_image, pattern, qsd, qsd_missing_reason,
-                 read_sectors)
-from conftest import VMM, guest, run_vmm
+from blk import make_image, pattern, qsd, qsd_missing_reason, read_sectors
+from conftest import SLOW, VMM, guest, run_vmm
+from jail import VmmTree, wait_gone
 
 MIB = 1 << 20
 GUEST = "virtio_blk-pvh.elf"
@@ -52,7 +52,7 @@ def mmio_exits(stderr, name="vda"):
 def read_until(p, marker, timeout=60):
     """Read the vmm's stdout until marker appears; returns what was read."""
     out = b""
-    end = time.monotonic() + timeout
+    end = time.monotonic() + timeout * SLOW
     while marker not in out and time.monotonic() < end:
         chunk = os.read(p.stdout.fileno(), 4096)
         if not chunk:
@@ -138,15 +138,16 @@ def test_data_survives_sigkill_after_flush(kvm, tmp_path):
                          stderr=subprocess.PIPE)
     try:
         read_until(p, b"virtio_blk: flushed, waiting")
-        p.send_signal(signal.SIGKILL)
+        tree = VmmTree(p.pid, 1)
+        p.send_signal(signal.SIGKILL)   # the launched process: the vmm's supervisor
         p.wait(timeout=10)
     finally:
         if p.poll() is None:
             p.kill()
             p.wait()
-    # vmm-blk dies with its parent (PDEATHSIG / socket hang-up) ...
-    time.sleep(0.5)
-    assert not [c for c in children_of(p.pid)], "orphans left"
+    # the vmm, the vmm-blk supervisor and the jailed vmm-blk die with it
+    # (PDEATHSIG; the vmm is pid 1 of the PID namespace they live in) ...
+    wait_gone(tree.idents, timeout=10)
     # ... and what the guest flushed is in the file
     assert read_sectors(img, 16, 8) == pattern(100, 16, 8)
 
@@ -160,10 +161,11 @@ def test_killing_vmm_blk_leaves_vmm_and_guest_alive(kvm, tmp_path):
                          stderr=subprocess.PIPE)
     try:
         out = read_until(p, b"virtio_blk: ready for kill")
-        blks = [c for c in children_of(p.pid) if comm(c) == "vmm-blk"]
-        assert len(blks) == 2, blks
-        victim = min(blks)   # started first: serves vda
-        os.kill(victim, signal.SIGKILL)
+        # p is the vmm's supervisor; the vmm its child; each device a
+        # vmm-blk supervisor (child of the vmm) with its jailed vmm-blk
+        tree = VmmTree(p.pid, 2)
+        sup = tree.msg_pid(0)   # vda's supervisor (host pid)
+        os.kill(tree.blks[0], signal.SIGKILL)   # the jailed vmm-blk serving vda
         rest, err = p.communicate(timeout=60)
     finally:
         if p.poll() is None:
@@ -174,7 +176,8 @@ def test_killing_vmm_blk_leaves_vmm_and_guest_alive(kvm, tmp_path):
     assert p.returncode == 0, f"exit {p.returncode}\n{out[-2000:]}\n{err}"
     assert "virtio_blk: disk 0: device needs reset, guest alive" in out, out[-2000:]
     assert "virtio_blk: other disks still work" in out, out[-2000:]
-    assert re.search(rf"block vda: vmm-blk \(pid {victim}\) killed by signal 9", err), err
+    assert re.search(rf"block vda: vmm-blk \(pid {sup}\) killed by signal 9 \(SIGKILL\)",
+                     err), err
 
 
 def test_qemu_storage_daemon_as_backend(kvm, tmp_path):

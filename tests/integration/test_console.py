@@ -13,6 +13,7 @@ import time
 import pytest
 
 from conftest import VMM, guest
+from jail import descendants
 
 pytestmark = pytest.mark.usefixtures("kvm")
 
@@ -111,14 +112,21 @@ F_SETPIPE_SZ = 1031
 
 
 def blocked_in_pipe_write(pid):
-    """True when some thread of pid sleeps writing to a full pipe."""
-    for tid in os.listdir(f"/proc/{pid}/task"):
+    """True when some thread of pid or of its descendants (the launched
+    process is the vmm's supervisor; the vCPU threads are in its child, the
+    vmm) sleeps writing to a full pipe."""
+    for p in [pid] + descendants(pid):
         try:
-            with open(f"/proc/{pid}/task/{tid}/wchan") as f:
-                if "pipe_write" in f.read():
-                    return True
+            tids = os.listdir(f"/proc/{p}/task")
         except OSError:
-            pass
+            continue
+        for tid in tids:
+            try:
+                with open(f"/proc/{p}/task/{tid}/wchan") as f:
+                    if "pipe_write" in f.read():
+                        return True
+            except OSError:
+                pass
     return False
 
 

@@ -34,6 +34,9 @@ struct cli_case {
 	unsigned vcpus;
 	const char *initramfs;
 	int help;
+	unsigned jail_id;            /* 0: SANDBOX_DEFAULT_ID, not given */
+	int seccomp_log;
+	const char *forbidden;       /* block[0].test_forbidden */
 };
 
 /* 4096 'a's: one byte too many for cmdline= and path= */
@@ -88,6 +91,26 @@ static const struct cli_case cases[] = {
 	    .kernel = "k", .load_addr = 0xfffff000 },
 	{ .name = "longest cmdline", .argv = { "--kernel", max_cmdline },
 	    .kernel = "k" },
+	{ .name = "jail id", .argv = { "--kernel", "path=k", "--jail-id",
+	    "500000" },
+	    .kernel = "k", .jail_id = 500000 },
+	{ .name = "jail id eq form hex", .argv = { "--jail-id=0x10",
+	    "--kernel", "path=k" },
+	    .kernel = "k", .jail_id = 16 },
+	{ .name = "highest jail id", .argv = { "--kernel", "path=k",
+	    "--jail-id", "3999999936" },
+	    .kernel = "k", .jail_id = 3999999936u },
+	{ .name = "seccomp log", .argv = { "--kernel", "path=k",
+	    "--seccomp-log" },
+	    .kernel = "k", .seccomp_log = 1 },
+	{ .name = "block x-test-forbidden", .argv = { "--kernel", "path=k",
+	    "--block", "path=a,x-test-forbidden=socket", "--seccomp-log",
+	    "--jail-id", "1000" },
+	    .kernel = "k", .seccomp_log = 1, .forbidden = "socket",
+	    .jail_id = 1000 },
+	{ .name = "block x-test-forbidden quoted", .argv = { "--kernel",
+	    "path=k", "--block", "x-test-forbidden=\"ptrace\",path=a" },
+	    .kernel = "k", .forbidden = "ptrace" },
 	{ .name = "help", .argv = { "--help" },
 	    .help = 1 },
 	{ .name = "-h", .argv = { "-h" },
@@ -293,6 +316,52 @@ static const struct cli_case cases[] = {
 	{ .name = "net refused", .argv = { "--kernel", "path=k",
 	    "--net=tap=tap0" },
 	    .err = "--net: not supported yet in this build" },
+	{ .name = "jail id 0", .argv = { "--kernel", "path=k", "--jail-id",
+	    "0" },
+	    .err = "--jail-id: 0: not in 1..3999999936" },
+	{ .name = "jail id above max", .argv = { "--kernel", "path=k",
+	    "--jail-id", "3999999937" },
+	    .err = "--jail-id: 3999999937: not in 1..3999999936" },
+	{ .name = "jail id overflow", .argv = { "--kernel", "path=k",
+	    "--jail-id", "99999999999999999999" },
+	    .err = "--jail-id: 99999999999999999999: not in 1.." },
+	{ .name = "jail id not a number", .argv = { "--kernel", "path=k",
+	    "--jail-id", "uid=5" },
+	    .err = "--jail-id: uid=5: not a number in 1.." },
+	{ .name = "jail id negative", .argv = { "--kernel", "path=k",
+	    "--jail-id=-1" },
+	    .err = "--jail-id: -1: not a number" },
+	{ .name = "jail id empty", .argv = { "--kernel", "path=k",
+	    "--jail-id=" },
+	    .err = "--jail-id: : not a number" },
+	{ .name = "jail id missing argument", .argv = { "--kernel", "path=k",
+	    "--jail-id" },
+	    .err = "--jail-id: missing argument (expected --jail-id N)" },
+	{ .name = "jail id before option", .argv = { "--jail-id",
+	    "--kernel", "path=k" },
+	    .err = "--jail-id: missing argument" },
+	{ .name = "jail id twice", .argv = { "--kernel", "path=k",
+	    "--jail-id", "5", "--jail-id", "6" },
+	    .err = "--jail-id: given more than once" },
+	{ .name = "seccomp log takes no argument", .argv = { "--kernel",
+	    "path=k", "--seccomp-log=1" },
+	    .err = "--seccomp-log: takes no argument" },
+	{ .name = "seccomp log twice", .argv = { "--kernel", "path=k",
+	    "--seccomp-log", "--seccomp-log" },
+	    .err = "--seccomp-log: given more than once" },
+	{ .name = "x-test-forbidden unknown", .argv = { "--kernel", "path=k",
+	    "--block", "path=a,x-test-forbidden=read" },
+	    .err = "--block: x-test-forbidden=read: expected openat, execve, "
+	    "socket or ptrace" },
+	{ .name = "x-test-forbidden prefix", .argv = { "--kernel", "path=k",
+	    "--block", "path=a,x-test-forbidden=open" },
+	    .err = "--block: x-test-forbidden=open: expected" },
+	{ .name = "x-test-forbidden with socket", .argv = { "--kernel",
+	    "path=k", "--block", "socket=/s,x-test-forbidden=execve" },
+	    .err = "--block: x-test-forbidden= needs path=" },
+	{ .name = "x-test-forbidden empty", .argv = { "--kernel", "path=k",
+	    "--block", "path=a,x-test-forbidden=" },
+	    .err = "--block: x-test-forbidden=: empty value" },
 	{ .name = "help takes no value", .argv = { "--help=1" },
 	    .err = "--help: unknown option" },
 	{ .name = "control chars not echoed", .argv = { "--kernel",
@@ -355,6 +424,17 @@ check_ok(const struct cli_case *c, const struct vmm_config *cfg)
 		assert_null(cfg->initramfs_path);
 	else
 		assert_string_equal(cfg->initramfs_path, c->initramfs);
+	assert_int_equal(cfg->jail_id, c->jail_id ? c->jail_id : SANDBOX_DEFAULT_ID);
+	assert_int_equal(cfg->jail_id_given, c->jail_id != 0);
+	assert_int_equal(cfg->seccomp_log, c->seccomp_log);
+	if (cfg->nblock > 0) {
+		assert_int_equal(cfg->block[0].jail_id, cfg->jail_id + 1);
+		assert_int_equal(cfg->block[0].seccomp_log, c->seccomp_log);
+	}
+	if (c->forbidden == NULL)
+		assert_true(cfg->nblock == 0 || cfg->block[0].test_forbidden == NULL);
+	else
+		assert_string_equal(cfg->block[0].test_forbidden, c->forbidden);
 }
 
 static void
@@ -413,6 +493,29 @@ test_defaults_overwrite_garbage(void **state)
 	assert_int_equal(cfg.vcpus, 1);
 	assert_int_equal(cfg.kernel_load_addr, HIMEM_START);
 	assert_false(cfg.help);
+	assert_int_equal(cfg.jail_id, SANDBOX_DEFAULT_ID);
+	assert_false(cfg.jail_id_given);
+	assert_false(cfg.seccomp_log);
+}
+
+/* --jail-id only as root; without it any uid is fine. */
+static void
+test_check_jail(void **state)
+{
+	static struct vmm_config cfg;
+	char *argv[] = { "vmm-reference", "--kernel", "path=k", "--jail-id",
+	    "7000", NULL };
+	struct err e = { "" };
+
+	(void)state;
+	assert_int_equal(cli_parse(3, argv, 0, &cfg, &e), 0);
+	assert_int_equal(cli_check_jail(&cfg, 1000, &e), 0);
+	assert_int_equal(cli_check_jail(&cfg, 0, &e), 0);
+	assert_int_equal(cli_parse(5, argv, 0, &cfg, &e), 0);
+	assert_int_equal(cli_check_jail(&cfg, 0, &e), 0);
+	assert_int_equal(cli_check_jail(&cfg, 1000, &e), -EINVAL);
+	assert_string_equal(e.msg, "--jail-id: only as root; as uid 1000 the "
+	    "jail keeps uid 1000 in a user namespace");
 }
 
 static void
@@ -427,15 +530,19 @@ test_usage_documents_everything(void **state)
 		"--help", "-h", "default 256", "default 1)", "0x100000",
 		BOOT_DEFAULT_CMDLINE, "4095", "later issues",
 		"Examples:", "--vcpu num=2", "--memory size_mib=1024",
+		"--jail-id N", "1..3999999936 (default 400000)", "--seccomp-log",
+		"blocked syscall NAME", "ENOSYS",
+		"x-test-forbidden", /* never: a hidden key (tests only) */
 		"cmdline=\\\"", /* never: usage has real quotes, not escapes */
 	};
 	const char *u = cli_usage();
 	size_t i, n = sizeof(words) / sizeof(words[0]);
 
 	(void)state;
-	for (i = 0; i < n - 1; i++)
+	for (i = 0; i < n - 2; i++)
 		if (strstr(u, words[i]) == NULL)
 			fail_msg("usage lacks \"%s\"", words[i]);
+	assert_null(strstr(u, words[n - 2]));
 	assert_null(strstr(u, words[n - 1]));
 	assert_non_null(strstr(u, "'path=build/guest/bzImage,cmdline=\""));
 }
@@ -453,6 +560,7 @@ check_blocks_sane(const struct vmm_config *cfg)
 		assert_true((b->path != NULL) != (b->socket != NULL));
 		assert_false(b->socket != NULL && b->read_only);
 		assert_in_range(strlen(b->id), 1, CLI_ID_MAX);
+		assert_false(b->socket != NULL && b->test_forbidden != NULL);
 		for (j = 0; j < i; j++)
 			assert_string_not_equal(b->id, cfg->block[j].id);
 	}
@@ -490,6 +598,9 @@ test_block_good(void **state)
 	assert_false(cfg.block[3].read_only);
 	assert_string_equal(cfg.block[3].id, "vdd");
 	assert_string_equal(cfg.block[6].id, "vdg");
+	assert_int_equal(cfg.block[0].jail_id, SANDBOX_DEFAULT_ID + 1);
+	assert_int_equal(cfg.block[6].jail_id, SANDBOX_DEFAULT_ID + 7);
+	assert_false(cfg.block[0].seccomp_log);
 	check_blocks_sane(&cfg);
 	/* a plain command line has no devices and no stats */
 	assert_int_equal(cli_parse(3, argv, 0, &cfg, &e), 0);
@@ -531,6 +642,7 @@ static const char *const vocab[] = {
 	"--", "-", "=", ",", "\"", "path", "cmdline", "kernel_load_addr",
 	"size_mib", "num", "0x", "0", "1", "9", "4096", "0xfffff000",
 	"18446744073709551616", " ", "a", "\n", "\xff", "x", "\\",
+	"--jail-id", "--seccomp-log", "x-test-forbidden", "openat", "3999999937",
 };
 #define NVOCAB (sizeof(vocab) / sizeof(vocab[0]))
 
@@ -576,6 +688,7 @@ check_fuzz_result(int r, const struct vmm_config *cfg, const struct err *e)
 	assert_in_range(cfg->memory_mib, 1, CLI_MAX_MEMORY_MIB);
 	assert_in_range(cfg->kernel_load_addr, HIMEM_START, 0xfffff000);
 	assert_int_equal(cfg->kernel_load_addr & 0xfff, 0);
+	assert_in_range(cfg->jail_id, 1, CLI_JAIL_ID_MAX);
 	check_blocks_sane(cfg);
 }
 
@@ -672,6 +785,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_defaults_overwrite_garbage),
+		cmocka_unit_test(test_check_jail),
 		cmocka_unit_test(test_usage_documents_everything),
 		cmocka_unit_test(test_vcpu_limit),
 		cmocka_unit_test(test_block_good),
