@@ -249,6 +249,19 @@ sbx_fork_supervised(const char *role, enum sandbox_term term, bool log,
 	if (f[1] >= 0)
 		close(f[1]);
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	/* FORWARD as root: the supervisor drops to sup_uid and keeps no
+	 * CAP_KILL, and PR_SET_PDEATHSIG is checked like kill(): take
+	 * sup_uid as our real uid now (effective and saved stay 0 until our
+	 * own jail), so that its death still reaches us. Before the prctl:
+	 * a uid change clears the parent-death signal. */
+	if (term == SANDBOX_TERM_FORWARD && geteuid() == 0 && sup_uid != 0 &&
+	    setresuid(sup_uid, 0, 0) < 0) {
+		err = errno;
+		close(p[0]);
+		close(f[0]);
+		return sbx_err(msg, -err, "supervisor: real uid %u: %s",
+		    (unsigned)sup_uid, strerror(err));
+	}
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 ||
 	    (f[0] >= 0 && fcntl(f[0], F_SETFL, O_NONBLOCK) < 0)) {
 		err = errno;

@@ -42,7 +42,8 @@ devproc_find(const char *name, const char *env_override, char *buf,
 		if ((size_t)snprintf(buf, size, "%s/%s", slash ? self : ".", name) >= size)
 			return err_set(e, -ENAMETOOLONG, "%s: path too long", name);
 	}
-	if (access(buf, X_OK) < 0)
+	/* effective ids: our real uid may already be the jail's (sandbox.h) */
+	if (faccessat(AT_FDCWD, buf, X_OK, AT_EACCESS) < 0)
 		return err_set(e, -errno, "%s: %s: %s (build it with make, or set %s)",
 		    name, buf, strerror(errno), env_override ? env_override : "its path");
 	return 0;
