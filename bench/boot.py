@@ -31,6 +31,7 @@ in docs/PERFORMANCE.md. Stdlib only; run with /usr/bin/python3.
 import argparse
 import ctypes
 import datetime
+import errno
 import os
 import platform
 import select
@@ -181,11 +182,13 @@ class Tree:
         t = time.perf_counter_ns()
         if wpid == 0:
             return False
-        self.pids.add(wpid)
         if not os.WIFSTOPPED(status):
             if wpid == self.root:
                 self.ended = status, ru, t
-            return True  # a tracee's end: it goes on to its real parent
+            else:  # a tracee's end: it goes on to its real parent
+                self.pids.discard(wpid)
+            return True
+        self.pids.add(wpid)
         event = status >> 16
         if event == PTRACE_EVENT_EXIT:
             self.at_exit[wpid] = t
@@ -193,13 +196,13 @@ class Tree:
         sig = os.WSTOPSIG(status)
         # an event (a fork, a new tracee's first stop) or the stop signal
         # ptrace itself caused: nothing to deliver
-        ptrace(PTRACE_CONT, wpid, 0 if event or sig == signal.SIGTRAP else sig)
+        _resume(wpid, 0 if event or sig == signal.SIGTRAP else sig)
         return True
 
     def release(self, pid):
         """Let pid, held at its exit event, finish; its hold is counted."""
         t_stop = self.at_exit.pop(pid)
-        ptrace(PTRACE_CONT, pid, 0)
+        _resume(pid, 0)
         self.held_ns += time.perf_counter_ns() - t_stop
 
     def kill(self):
@@ -219,6 +222,16 @@ class Tree:
             if os.WIFSTOPPED(status):
                 _kill_resume(wpid, wpid not in self.pids)
                 self.pids.add(wpid)
+
+
+def _resume(pid, sig):
+    """PTRACE_CONT pid from its stop; a tracee killed meanwhile (ESRCH) is
+    left to its end."""
+    try:
+        ptrace(PTRACE_CONT, pid, sig)
+    except OSError as e:
+        if e.errno != errno.ESRCH:
+            raise
 
 
 def _kill_resume(pid, kill):
