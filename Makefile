@@ -71,11 +71,15 @@ test: all | deps-test
 # QEMU TCG guest whose emulated SVM gives a real /dev/kvm), so none skips.
 # Both halves always run; either failing fails the target.
 KVM_IN_TCG ?= 0
+# A test host whose nested guests never run is replaced (kvm-in-tcg.sh):
+# this must boot the hello selftest guest first.
+KVMTCG_PROBE := timeout 60 $(BUILD)/vmm-reference --kernel path=$(BUILD)/guests/hello-pvh.elf </dev/null >/dev/null 2>&1
 PYTEST := $(PYTHON) -u -m pytest -ra
 integration: all | deps-test
 ifeq ($(KVM_IN_TCG),1)
 	$(Q)rc=0; \
 	(cd tests/integration && $(PYTEST) -m "not kvm" $(PYTEST_ARGS)) || rc=1; \
+	KVMTCG_PROBE='$(KVMTCG_PROBE)' \
 	scripts/kvm-in-tcg.sh 'cd tests/integration && $(PYTEST) -m kvm $(PYTEST_ARGS)' || rc=1; \
 	exit $$rc
 else

@@ -33,6 +33,8 @@
 #   KVMTCG_CPU=MODEL     QEMU -cpu (default max: vendor AMD, svm, npt)
 #   KVMTCG_APPEND="..."  extra kernel command line (e.g. kvm_amd.npt=0)
 #   KVMTCG_TIMEOUT=SEC   kill QEMU after SEC seconds (default 3600)
+#   KVMTCG_PROBE=CMD     run CMD first; if it fails, retry in a fresh test
+#                        host (KVMTCG_TRIES times, default 3): see below
 #   JOBS=N               make -j for the kernel build (default 2)
 set -euo pipefail
 cwd=$PWD
@@ -217,7 +219,15 @@ else
 fi
 [ "$1" = --build ] && { say "kernel $kernel, initramfs $initrd"; exit 0; }
 
+# KVMTCG_PROBE=COMMAND: run it first in the test host; if it fails, this
+# instance cannot run nested guests (seen now and then: a test host whose
+# nested vCPUs never make progress), so boot a fresh one, up to
+# KVMTCG_TRIES times (default 3), before running the real command.
 cmd="$*"
+probe=${KVMTCG_PROBE:-}
+if [ -n "$probe" ]; then
+	cmd="if ! ( $probe ); then echo 'kvm-in-tcg: probe failed: this instance runs no nested guest'; exit 126; fi; $cmd"
+fi
 term=dumb
 [ -t 1 ] && term=${TERM:-dumb}
 append="console=ttyS0 reboot=t panic=-1 loglevel=4 kvmtcg.cmd64=$(printf %s "$cmd" | base64 -w0)"
@@ -226,20 +236,26 @@ append+=" kvmtcg.cwd64=$(printf %s "$cwd" | base64 -w0) kvmtcg.term=$term ${KVMT
 
 log=$(mktemp /tmp/kvm-in-tcg.XXXXXX.log)
 trap 'rm -f "$log"' EXIT
-rc=0
-timeout --foreground -k 10 "${KVMTCG_TIMEOUT:-3600}" \
-	qemu-system-x86_64 -M microvm,acpi=off,x-option-roms=off,rtc=on \
-	-accel tcg,thread=multi -cpu "${KVMTCG_CPU:-max}" \
-	-smp "${KVMTCG_SMP:-2}" -m "${KVMTCG_MEM:-4096}" \
-	-nodefaults -no-user-config -nographic -no-reboot \
-	-chardev stdio,id=con,signal=on -serial chardev:con \
-	-kernel "$kernel" -initrd "$initrd" -append "$append" \
-	-fsdev local,id=root,path=/,security_model=passthrough,multidevs=remap \
-	-device virtio-9p-device,fsdev=root,mount_tag=hostroot \
-	</dev/null | stdbuf -oL tr -d '\r' | tee "$log" || rc=$?
-status=$(sed -n 's/^kvm-in-tcg: exit status \([0-9]*\)$/\1/p' "$log" | tail -n1)
-if [ -z "$status" ]; then
-	echo "$PROG: the test host did not report an exit status (qemu exit $rc)" >&2
-	exit 125
-fi
-exit "$status"
+tries=${KVMTCG_TRIES:-3}
+for try in $(seq "$tries"); do
+	rc=0
+	timeout --foreground -k 10 "${KVMTCG_TIMEOUT:-3600}" \
+		qemu-system-x86_64 -M microvm,acpi=off,x-option-roms=off,rtc=on \
+		-accel tcg,thread=multi -cpu "${KVMTCG_CPU:-max}" \
+		-smp "${KVMTCG_SMP:-2}" -m "${KVMTCG_MEM:-4096}" \
+		-nodefaults -no-user-config -nographic -no-reboot \
+		-chardev stdio,id=con,signal=on -serial chardev:con \
+		-kernel "$kernel" -initrd "$initrd" -append "$append" \
+		-fsdev local,id=root,path=/,security_model=passthrough,multidevs=remap \
+		-device virtio-9p-device,fsdev=root,mount_tag=hostroot \
+		</dev/null | stdbuf -oL tr -d '\r' | tee "$log" || rc=$?
+	status=$(sed -n 's/^kvm-in-tcg: exit status \([0-9]*\)$/\1/p' "$log" | tail -n1)
+	if [ -z "$status" ]; then
+		echo "$PROG: the test host did not report an exit status (qemu exit $rc)" >&2
+		exit 125
+	fi
+	[ -n "$probe" ] && [ "$status" = 126 ] && grep -q '^kvm-in-tcg: probe failed' "$log" ||
+		exit "$status"
+	echo "$PROG: try $try of $tries: the probe failed; booting a fresh test host" >&2
+done
+exit 125
