@@ -18,7 +18,8 @@ SECCOMP_COMPILE := $(BUILD)/seccomp-compile
 POLICY_OBJS  := $(BUILD)/sandbox/policy.o $(BUILD)/sandbox/policy_syms.o
 SECCOMP_GEN  := $(SECCOMP_ROLES:%=$(GEN_DIR)/seccomp_%.c) $(GEN_DIR)/syscall_names.c
 # What a process role links to jail itself (no libseccomp at run time).
-SANDBOX_OBJS := $(BUILD)/sandbox/sandbox.o $(BUILD)/sandbox/supervisor.o $(SECCOMP_GEN:%.c=%.o)
+SANDBOX_OBJS := $(BUILD)/sandbox/sandbox.o $(BUILD)/sandbox/supervisor.o \
+	$(BUILD)/sandbox/forbidden.o $(SECCOMP_GEN:%.c=%.o)
 SANDBOX_LIBS := -lcap-ng
 
 $(BUILD)/sandbox/%.o: sandbox/%.c | deps-build deps-sandbox

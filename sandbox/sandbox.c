@@ -560,9 +560,6 @@ sandbox_enter(const struct sandbox_cfg *cfg, char msg[SANDBOX_MSG_MAX])
 
 static volatile sig_atomic_t sbx_forbidden = -1;
 
-static const char *const sbx_forbidden_names[] = {
-	"openat", "execve", "socket", "ptrace",
-};
 
 /* SIGUSR1: one forbidden syscall with harmless arguments. */
 static void
@@ -596,13 +593,10 @@ sandbox_test_forbidden_arm(const char *name, char msg[SANDBOX_MSG_MAX])
 	struct sigaction sa = { .sa_handler = forbidden_handler,
 	    .sa_flags = SA_RESTART };
 	sigset_t set;
-	size_t i;
+	int i;
 
-	for (i = 0; i < sizeof(sbx_forbidden_names) /
-	    sizeof(sbx_forbidden_names[0]); i++)
-		if (name != NULL && strcmp(name, sbx_forbidden_names[i]) == 0)
-			break;
-	if (i == sizeof(sbx_forbidden_names) / sizeof(sbx_forbidden_names[0]))
+	i = sandbox_test_forbidden_index(name, name ? strlen(name) : 0);
+	if (i < 0)
 		return sbx_err(msg, -EINVAL, "test: forbidden syscall '%s': "
 		    "want openat, execve, socket or ptrace", name ? name : "");
 	sbx_forbidden = (sig_atomic_t)i;

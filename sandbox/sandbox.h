@@ -138,6 +138,12 @@ int sandbox_new_pid_ns(const char *role, enum sandbox_term term, uid_t uid,
  * handler, so tests can prove the jail kills it. -EINVAL for other names. */
 int sandbox_test_forbidden_arm(const char *name, char msg[SANDBOX_MSG_MAX]);
 
+/* The index of the test-only forbidden syscall named by name[0..len) in
+ * the one list (openat, execve, socket, ptrace), or -1; and back from an
+ * index to its (static) name, or NULL. */
+int sandbox_test_forbidden_index(const char *name, size_t len);
+const char *sandbox_test_forbidden_name(int index);
+
 /* RLIMIT_NPROC 0 for the whole process: no fork, no new thread. */
 int sandbox_limit_procs(char msg[SANDBOX_MSG_MAX]);
 

@@ -11,6 +11,7 @@
 
 #include "boot.h"
 #include "cli.h"
+#include "sandbox.h"
 #include "guest_layout_x86_64.h"
 
 #define CLI_SHOW_MAX 48   /* longest piece of user input echoed in a message */
@@ -377,21 +378,19 @@ cli_block_ids(struct vmm_config *cfg, struct err *e)
 }
 
 /* The syscalls a test may make a jailed vmm-blk attempt (x-test-forbidden=,
- * passed on as --x-test-forbidden; sandbox_test_forbidden_arm()). */
-static const char *const cli_forbidden[] = { "openat", "execve", "socket", "ptrace" };
-
+ * passed on as --x-test-forbidden; sandbox_test_forbidden_arm()): the
+ * sandbox's one list. */
 static int
 cli_set_block_forbidden(struct cli_state *st, const struct cli_kv *kv)
 {
 	char v[CLI_SHOW_MAX + 4];
-	size_t i;
+	const char *name;
 
-	for (i = 0; i < sizeof(cli_forbidden) / sizeof(cli_forbidden[0]); i++)
-		if (strlen(cli_forbidden[i]) == kv->vlen &&
-		    memcmp(cli_forbidden[i], kv->val, kv->vlen) == 0) {
-			cli_cur_block(st)->test_forbidden = cli_forbidden[i];
-			return 0;
-		}
+	name = sandbox_test_forbidden_name(sandbox_test_forbidden_index(kv->val, kv->vlen));
+	if (name != NULL) {
+		cli_cur_block(st)->test_forbidden = name;
+		return 0;
+	}
 	return err_set(st->e, -EINVAL, "%s: x-test-forbidden=%s: expected openat, "
 	    "execve, socket or ptrace", st->opt, cli_show(v, kv->val, kv->vlen));
 }

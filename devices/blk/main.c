@@ -178,10 +178,8 @@ check_args(const struct blk_args *a)
 	if (a->jail_id_given && geteuid() != 0)
 		die("--jail-id: only as root; as uid %u the jail keeps uid %u in a user "
 		    "namespace", (unsigned)geteuid(), (unsigned)geteuid());
-	if (a->test_forbidden != NULL && strcmp(a->test_forbidden, "openat") != 0 &&
-	    strcmp(a->test_forbidden, "execve") != 0 &&
-	    strcmp(a->test_forbidden, "socket") != 0 &&
-	    strcmp(a->test_forbidden, "ptrace") != 0)
+	if (a->test_forbidden != NULL &&
+	    sandbox_test_forbidden_index(a->test_forbidden, strlen(a->test_forbidden)) < 0)
 		die("--x-test-forbidden: '%s': expected openat, execve, socket or ptrace",
 		    a->test_forbidden);
 }

@@ -29,7 +29,7 @@ FUZZ_LDFLAGS := $(FUZZ_SAN) -fsanitize=fuzzer -fuse-ld=lld
 # policy: the seccomp profile parser and its symbol table).
 FUZZ_VMM_SRCS := vmm/boot_x86_64.c vmm/loader_elf.c vmm/loader_bzimage_x86_64.c \
 	vmm/mptable_x86_64.c vmm/memory.c vmm/err.c vmm/cli.c \
-	sandbox/policy.c sandbox/policy_syms.c \
+	sandbox/policy.c sandbox/policy_syms.c sandbox/forbidden.c \
 	$(wildcard ipc/*.c) $(wildcard devices/*.c) \
 	$(filter-out %/main.c,$(wildcard devices/blk/*.c))
 FUZZ_VMM_OBJS := $(FUZZ_VMM_SRCS:%.c=$(FUZZ_DIR)/%.o)
