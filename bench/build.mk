@@ -4,10 +4,14 @@
 # script (e.g. BENCH_ARGS="--runs 40", or "--doc ''" to only print).
 # Then the block backends (bench/blk.py, BLK_BENCH_ARGS): build/vu-driver
 # against vmm-blk and qemu-storage-daemon, and fio on the host file.
+# Then the network backend (bench/net.py, NET_BENCH_ARGS): build/vu-driver
+# through vmm-net to a peer on a tap vs the tap driven directly.
 BLK_BENCH_ARGS ?=
+NET_BENCH_ARGS ?=
 BENCH_ARGS ?=
 
 bench: all
 	$(Q)$(DEPS) bench
 	$(Q)$(PYTHON) bench/boot.py $(BENCH_ARGS)
 	$(Q)$(PYTHON) bench/blk.py $(BLK_BENCH_ARGS)
+	$(Q)$(PYTHON) bench/net.py $(NET_BENCH_ARGS)

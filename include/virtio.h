@@ -192,4 +192,61 @@ struct virtio_blk_config {
 } __attribute__((packed));
 _Static_assert(sizeof(struct virtio_blk_config) == 60, "virtio_blk_config");
 
+/* ---------------------------------------------------------- virtio-net (5.1) */
+#define VIRTIO_NET_F_CSUM           0   /* device takes partial csums (TX) */
+#define VIRTIO_NET_F_GUEST_CSUM     1   /* driver takes partial csums (RX) */
+#define VIRTIO_NET_F_MTU            3
+#define VIRTIO_NET_F_MAC            5
+#define VIRTIO_NET_F_GUEST_TSO4     7
+#define VIRTIO_NET_F_GUEST_TSO6     8
+#define VIRTIO_NET_F_GUEST_ECN      9
+#define VIRTIO_NET_F_GUEST_UFO     10
+#define VIRTIO_NET_F_HOST_TSO4     11
+#define VIRTIO_NET_F_HOST_TSO6     12
+#define VIRTIO_NET_F_HOST_ECN      13
+#define VIRTIO_NET_F_HOST_UFO      14
+#define VIRTIO_NET_F_MRG_RXBUF     15
+#define VIRTIO_NET_F_STATUS        16
+#define VIRTIO_NET_F_CTRL_VQ       17
+#define VIRTIO_NET_F_MQ            22
+
+#define VIRTIO_NET_S_LINK_UP        1u
+
+/* Queue indices with one queue pair (no MQ, no control queue). */
+#define VIRTIO_NET_RXQ 0u
+#define VIRTIO_NET_TXQ 1u
+
+/* The header before every frame, both directions (VERSION_1: always the
+ * 12-byte form, num_buffers included, MRG_RXBUF or not). Little-endian. */
+#define VIRTIO_NET_HDR_F_NEEDS_CSUM 1u
+#define VIRTIO_NET_HDR_F_DATA_VALID 2u
+#define VIRTIO_NET_HDR_GSO_NONE     0u
+#define VIRTIO_NET_HDR_GSO_TCPV4    1u
+#define VIRTIO_NET_HDR_GSO_UDP      3u
+#define VIRTIO_NET_HDR_GSO_TCPV6    4u
+#define VIRTIO_NET_HDR_GSO_ECN      0x80u
+struct virtio_net_hdr_v1 {
+	uint8_t flags;
+	uint8_t gso_type;
+	uint16_t hdr_len;
+	uint16_t gso_size;
+	uint16_t csum_start;
+	uint16_t csum_offset;
+	uint16_t num_buffers;
+} __attribute__((packed));
+_Static_assert(sizeof(struct virtio_net_hdr_v1) == 12, "virtio_net_hdr_v1");
+
+/* Largest frame after the header that either side moves: a 64 KiB GSO
+ * frame plus its Ethernet header (what tap and Linux use). */
+#define VIRTIO_NET_MAX_FRAME (65536u + 14u)
+
+/* Config space (the fields up to mtu; later ones are not offered). */
+struct virtio_net_config {
+	uint8_t mac[6];
+	uint16_t status;
+	uint16_t max_virtqueue_pairs;
+	uint16_t mtu;
+} __attribute__((packed));
+_Static_assert(sizeof(struct virtio_net_config) == 12, "virtio_net_config");
+
 #endif

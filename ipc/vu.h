@@ -247,6 +247,11 @@ struct vu_backend_ops {
 	/* The vring's kick fd fired (already drained) and the ring is started
 	 * and enabled: process available buffers. */
 	void (*queue_kick)(void *dev, struct vu_backend *b, unsigned index);
+	/* The device fd set with vu_backend_watch_fd is ready: `revents` as
+	 * poll(2) reported it (within the events asked for, plus POLLERR /
+	 * POLLHUP / POLLNVAL). Called after the kick fds of the same poll,
+	 * before the socket. Optional (NULL: no device fd is ever polled). */
+	void (*device_event)(void *dev, struct vu_backend *b, short revents);
 };
 
 struct vu_backend_config {
@@ -283,6 +288,21 @@ void vu_backend_notify(struct vu_backend *b, unsigned index);
  * will not send. A library-internal flag (nothing is written to the
  * peer's kick fd); dropped when the ring stops, breaks or is not ready. */
 void vu_backend_rekick(struct vu_backend *b, unsigned index);
+
+/* Whether vring `index` is started, enabled (SET_VRING_ENABLE, when
+ * PROTOCOL_FEATURES was acked), unbroken and has a kick fd: what a device
+ * checks before it fills a ring from its own fd (a disabled ring must not
+ * be used; the library calls queue_kick when it becomes ready). */
+bool vu_backend_vring_ready(const struct vu_backend *b, unsigned index);
+
+/* Poll one device fd (a net device's tap) alongside the socket and the
+ * kick fds, for `events` (POLLIN and/or POLLOUT); events 0 stops polling
+ * it (a device with nothing to do with the fd's data, such as a net
+ * device without RX buffers, must stop, or the level-triggered poll
+ * spins). Replaces the previous fd/events; a new connection starts with
+ * none. ops->device_event is called when it is ready. The fd is not
+ * owned (never closed by the library). No-op without device_event. */
+void vu_backend_watch_fd(struct vu_backend *b, int fd, short events);
 
 /* Signal the vring's err fd: the device found the ring broken (guest
  * error) and stopped it until the frontend restarts it (GET_VRING_BASE +

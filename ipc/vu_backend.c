@@ -125,6 +125,21 @@ vu_backend_rekick(struct vu_backend *b, unsigned index)
 }
 
 bool
+vu_backend_vring_ready(const struct vu_backend *b, unsigned index)
+{
+	return b != NULL && index < b->cfg->num_queues && vu_be_vring_ready(b, &b->vq[index]);
+}
+
+void
+vu_backend_watch_fd(struct vu_backend *b, int fd, short events)
+{
+	if (b == NULL || b->cfg->ops->device_event == NULL)
+		return;
+	b->dev_fd = events != 0 ? fd : -1;
+	b->dev_events = fd >= 0 ? events : 0;
+}
+
+bool
 vu_backend_rekick_pending(const struct vu_backend *b, unsigned index)
 {
 	return b != NULL && index < b->cfg->num_queues && b->vq[index].rekick;

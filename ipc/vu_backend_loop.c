@@ -37,6 +37,7 @@ vu_backend_new(int sock, const struct vu_backend_config *cfg)
 		return NULL;
 	b->sock = sock;
 	b->cfg = cfg;
+	b->dev_fd = -1;
 	for (i = 0; i < VHOST_USER_MAX_QUEUES; i++)
 		b->vq[i].kick_fd = b->vq[i].call_fd = b->vq[i].err_fd = -1;
 	return b;
@@ -94,6 +95,31 @@ collect_kicks(struct vu_backend *b, struct pollfd *pfd, unsigned *idx)
 	return n;
 }
 
+/* Put the watched device fd (vu_backend_watch_fd) at pfd[at]; returns
+ * 1 if there is one, else 0. */
+static unsigned
+collect_device(const struct vu_backend *b, struct pollfd *pfd, unsigned at)
+{
+	if (b->dev_fd < 0 || b->dev_events == 0)
+		return 0;
+	pfd[at].fd = b->dev_fd;
+	pfd[at].events = b->dev_events;
+	pfd[at].revents = 0;
+	return 1;
+}
+
+/* The device fd fired: call the device, unless a kick served just before
+ * changed what it watches (then the next poll asks again). */
+static void
+serve_device(struct vu_backend *b, const struct pollfd *p)
+{
+	short rev = p->revents & (b->dev_events | POLLERR | POLLHUP | POLLNVAL);
+
+	if (p->fd != b->dev_fd || b->dev_events == 0 || rev == 0)
+		return;
+	b->cfg->ops->device_event(b->cfg->dev, b, rev);
+}
+
 _Static_assert(VHOST_USER_MAX_QUEUES <= 64, "rekick masks are 64 bits");
 
 /* Take the rings that asked to be called again (bit i: vring i). */
@@ -139,15 +165,19 @@ serve_rekicks(struct vu_backend *b, uint64_t rekicks)
 void
 vu_backend_poll_kicks(struct vu_backend *b)
 {
-	struct pollfd pfd[VHOST_USER_MAX_QUEUES + 1];
+	struct pollfd pfd[VHOST_USER_MAX_QUEUES + 2];
 	unsigned idx[VHOST_USER_MAX_QUEUES];
 	uint64_t rekicks = take_rekicks(b);
 	unsigned n = collect_kicks(b, pfd, idx);
+	unsigned ndev = collect_device(b, pfd, n + 1);
 
 	pfd[0].fd = -1;
 	pfd[0].events = 0;
-	if (n > 0 && poll(pfd + 1, n, 0) > 0)
+	if (n + ndev > 0 && poll(pfd + 1, n + ndev, 0) > 0) {
 		serve_kicks(b, pfd, idx, n, &rekicks);
+		if (ndev)
+			serve_device(b, &pfd[n + 1]);
+	}
 	serve_rekicks(b, rekicks);
 }
 
@@ -171,31 +201,36 @@ serve_socket(struct vu_backend *b)
 	return rc < 0 ? rc : 1;
 }
 
-/* poll the socket and the kick fds; while a ring asked to be called again
- * (vu_backend_rekick) the poll does not wait, and that ring's queue_kick
- * runs after the socket has been served. */
+/* poll the socket, the kick fds and the watched device fd (kicks, then
+ * the device fd, then the socket are served); while a ring asked to be
+ * called again (vu_backend_rekick) the poll does not wait, and that
+ * ring's queue_kick runs after the socket has been served. */
 static int
 run_loop(struct vu_backend *b)
 {
-	struct pollfd pfd[VHOST_USER_MAX_QUEUES + 1];
+	struct pollfd pfd[VHOST_USER_MAX_QUEUES + 2];
 	unsigned idx[VHOST_USER_MAX_QUEUES];
 	uint64_t rekicks;
-	unsigned n;
+	unsigned n, ndev;
 	int rc;
 
 	for (;;) {
 		rekicks = take_rekicks(b);
 		n = collect_kicks(b, pfd, idx);
+		ndev = collect_device(b, pfd, n + 1);
 		pfd[0].fd = b->sock;
 		pfd[0].events = POLLIN;
 		pfd[0].revents = 0;
-		rc = poll(pfd, n + 1, rekicks != 0 ? 0 : -1);
+		rc = poll(pfd, n + 1 + ndev, rekicks != 0 ? 0 : -1);
 		if (rc < 0 && errno != EINTR)
 			return -errno;
-		if (rc < 0)
+		if (rc < 0) {
 			pfd[0].revents = 0;
-		else
+		} else {
 			serve_kicks(b, pfd, idx, n, &rekicks);
+			if (ndev)
+				serve_device(b, &pfd[n + 1]);
+		}
 		if (pfd[0].revents != 0) {
 			rc = serve_socket(b);
 			if (rc <= 0)

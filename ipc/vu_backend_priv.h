@@ -32,6 +32,8 @@ struct vu_backend {
 	struct vu_mem mem;
 	const char *why;             /* reason of the last refusal */
 	struct vu_vring vq[VHOST_USER_MAX_QUEUES];
+	int dev_fd;                  /* vu_backend_watch_fd: -1 none */
+	short dev_events;            /* 0: not polled */
 };
 
 /* One line "NAME: vhost-user: WHAT: why" on stderr. */

@@ -30,8 +30,9 @@ struct vu_backend *vu_backend_new(int sock, const struct vu_backend_config *cfg)
  */
 int vu_backend_dispatch(struct vu_backend *b, struct vhost_user_msg *msg);
 
-/* Serve the kick fds that are readable now (poll timeout 0), then the
- * rings that asked for vu_backend_rekick before the call. */
+/* Serve the kick fds and the device fd (vu_backend_watch_fd) that are
+ * readable now (poll timeout 0), then the rings that asked for
+ * vu_backend_rekick before the call. */
 void vu_backend_poll_kicks(struct vu_backend *b);
 
 /* Whether vu_backend_rekick was asked for vring `index` and not yet

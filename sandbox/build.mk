@@ -11,7 +11,7 @@
 #   make seccomp-report        per profile: syscalls allowed, ioctl rules
 
 PROFILES_DIR    ?= seccomp-profiles
-SECCOMP_ROLES   := vmm vcpu blk supervisor
+SECCOMP_ROLES   := vmm vcpu blk net supervisor
 GEN_DIR         := $(BUILD)/gen
 SECCOMP_COMPILE := $(BUILD)/seccomp-compile
 

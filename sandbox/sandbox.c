@@ -19,6 +19,7 @@
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -59,6 +60,19 @@ sbx_err(char *msg, int code, const char *fmt, ...)
 }
 
 /* ---- step 1: fds ---- */
+
+
+rlim_t
+sandbox_fsize(rlim_t want)
+{
+	struct stat st;
+	rlim_t room;
+
+	if (fstat(STDERR_FILENO, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < 0)
+		return want;
+	room = (rlim_t)st.st_size + SANDBOX_LOG_ROOM;
+	return room > want ? room : want;
+}
 
 static int
 check_cfg(const struct sandbox_cfg *cfg, char *msg)

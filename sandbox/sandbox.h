@@ -75,6 +75,7 @@ struct sandbox_prog {
 extern const struct sandbox_prog sandbox_prog_vmm;
 extern const struct sandbox_prog sandbox_prog_vcpu;
 extern const struct sandbox_prog sandbox_prog_blk;
+extern const struct sandbox_prog sandbox_prog_net;
 extern const struct sandbox_prog sandbox_prog_supervisor;
 
 struct sandbox_cfg {
@@ -91,6 +92,16 @@ struct sandbox_cfg {
 	const struct sandbox_prog *prog;   /* step 10; NULL: caller installs */
 	bool seccomp_log;                  /* trap and report, don't kill */
 };
+
+/*
+ * RLIMIT_FSIZE for a role that writes at most `want` bytes into files of
+ * its own (0: none): `want`, unless our stderr is a regular file (the
+ * operator logs to a file), whose writes a smaller limit would refuse
+ * (EFBIG: every later message lost): then the log's current size plus
+ * SANDBOX_LOG_ROOM, if that is more. Call before sandbox_enter.
+ */
+#define SANDBOX_LOG_ROOM (64ull << 20)
+rlim_t sandbox_fsize(rlim_t want);
 
 /* Enter the jail described by cfg (steps above). Returns 0 in the jailed
  * process; on error a negative errno with msg filled, and the process may

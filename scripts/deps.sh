@@ -6,7 +6,7 @@ set -eu
 
 pkgs_build="gcc make libc6-dev linux-libc-dev binutils"
 pkgs_sandbox="libseccomp-dev libcap-ng-dev"
-pkgs_test="libcmocka-dev python3-pytest qemu-system-x86 qemu-system-common"
+pkgs_test="libcmocka-dev python3-pytest qemu-system-x86 qemu-system-common iproute2 iputils-ping"
 pkgs_guest="linux-source-6.1 bc bison flex libelf-dev libssl-dev cpio xz-utils busybox-static e2fsprogs fio iperf3 kmod"
 pkgs_bench="qemu-system-x86 qemu-system-common python3 fio"
 pkgs_fuzz="clang lld libclang-rt-14-dev"

@@ -10,29 +10,11 @@
 #include <string.h>
 
 #include "boot.h"
-#include "cli.h"
+#include "cli_internal.h"
 #include "sandbox.h"
 #include "guest_layout_x86_64.h"
 
-#define CLI_SHOW_MAX 48   /* longest piece of user input echoed in a message */
 #define CLI_NUM_MAX 64    /* longest number accepted, in characters */
-
-/* One key=value item of an option's argument; val is not NUL-terminated. */
-struct cli_kv {
-	const char *key;
-	size_t klen;
-	const char *val;
-	size_t vlen;
-	int has_val;   /* an '=' followed the key */
-	int quoted;    /* the value was written "..." (may hold \" and \\) */
-};
-
-struct cli_state {
-	struct vmm_config *cfg;
-	unsigned max_vcpus;
-	const char *opt;   /* the option being parsed ("--kernel"), for messages */
-	struct err *e;
-};
 
 typedef int (*cli_setter)(struct cli_state *st, const struct cli_kv *kv);
 
@@ -58,8 +40,7 @@ struct cli_opt {
 	int (*finish)(struct cli_state *st);
 };
 
-/* Copy at most CLI_SHOW_MAX bytes of s for a message, non-printables as '?'. */
-static const char *
+const char *
 cli_show(char *buf, const char *s, size_t len)
 {
 	size_t i, n = len > CLI_SHOW_MAX ? CLI_SHOW_MAX : len;
@@ -144,8 +125,7 @@ cli_value(const struct cli_kv *kv, char *dst)
 	return n;
 }
 
-/* Decode a string value into buf[size] or fail naming key and limit. */
-static int
+int
 cli_kv_string(struct cli_state *st, const struct cli_kv *kv, const char *key,
     char *buf, size_t size)
 {
@@ -265,136 +245,6 @@ cli_set_num(struct cli_state *st, const struct cli_kv *kv)
 	return 0;
 }
 
-/* ---- --block and --stats ---- */
-
-static struct cli_block *
-cli_cur_block(struct cli_state *st)
-{
-	return &st->cfg->block[st->cfg->nblock - 1];
-}
-
-static int
-cli_block_begin(struct cli_state *st)
-{
-	if (st->cfg->nblock >= CLI_MAX_VIRTIO)
-		return err_set(st->e, -EINVAL, "%s: at most %u virtio devices "
-		    "(IRQs %u..%u)", st->opt, CLI_MAX_VIRTIO,
-		    VIRTIO_MMIO_FIRST_IRQ, VIRTIO_MMIO_FIRST_IRQ + CLI_MAX_VIRTIO - 1);
-	st->cfg->nblock++;
-	return 0;
-}
-
-static int
-cli_block_finish(struct cli_state *st)
-{
-	struct cli_block *b = cli_cur_block(st);
-
-	if (b->path == NULL && b->socket == NULL)
-		return err_set(st->e, -EINVAL, "%s: missing path=FILE or "
-		    "socket=PATH", st->opt);
-	if (b->path != NULL && b->socket != NULL)
-		return err_set(st->e, -EINVAL, "%s: path= and socket= are "
-		    "mutually exclusive", st->opt);
-	if (b->socket != NULL && b->read_only)
-		return err_set(st->e, -EINVAL, "%s: read_only= needs path= "
-		    "(an external backend decides itself)", st->opt);
-	if (b->socket != NULL && b->test_forbidden != NULL)
-		return err_set(st->e, -EINVAL, "%s: x-test-forbidden= needs path= "
-		    "(it is passed to the vmm-blk the vmm starts)", st->opt);
-	return 0;
-}
-
-static int
-cli_set_block_path(struct cli_state *st, const struct cli_kv *kv)
-{
-	struct cli_block *b = cli_cur_block(st);
-
-	return cli_kv_path(st, kv, b->path_buf, &b->path);
-}
-
-static int
-cli_set_block_socket(struct cli_state *st, const struct cli_kv *kv)
-{
-	struct cli_block *b = cli_cur_block(st);
-	int r = cli_kv_string(st, kv, "socket", b->socket_buf,
-	    sizeof(b->socket_buf));
-
-	if (r == 0)
-		b->socket = b->socket_buf;
-	return r;
-}
-
-static int
-cli_set_block_ro(struct cli_state *st, const struct cli_kv *kv)
-{
-	char v[CLI_SHOW_MAX + 4];
-
-	if (kv->vlen == 2 && memcmp(kv->val, "on", 2) == 0)
-		cli_cur_block(st)->read_only = 1;
-	else if (kv->vlen == 3 && memcmp(kv->val, "off", 3) == 0)
-		cli_cur_block(st)->read_only = 0;
-	else
-		return err_set(st->e, -EINVAL, "%s: read_only=%s: expected on "
-		    "or off", st->opt, cli_show(v, kv->val, kv->vlen));
-	return 0;
-}
-
-static int
-cli_set_block_id(struct cli_state *st, const struct cli_kv *kv)
-{
-	struct cli_block *b = cli_cur_block(st);
-	char v[CLI_SHOW_MAX + 4];
-	size_t i;
-	int r = cli_kv_string(st, kv, "id", b->id, sizeof(b->id));
-
-	if (r < 0)
-		return r;
-	for (i = 0; b->id[i] != '\0'; i++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		    "0123456789._-", b->id[i]))
-			return err_set(st->e, -EINVAL, "%s: id=%s: only letters, "
-			    "digits, '.', '_' and '-'", st->opt,
-			    cli_show(v, kv->val, kv->vlen));
-	return 0;
-}
-
-/* Default ids by position, then no id twice. */
-static int
-cli_block_ids(struct vmm_config *cfg, struct err *e)
-{
-	unsigned i, j;
-
-	for (i = 0; i < cfg->nblock; i++)
-		if (cfg->block[i].id[0] == '\0')
-			snprintf(cfg->block[i].id, sizeof(cfg->block[i].id),
-			    "vd%c", 'a' + i);
-	for (i = 0; i < cfg->nblock; i++)
-		for (j = 0; j < i; j++)
-			if (strcmp(cfg->block[i].id, cfg->block[j].id) == 0)
-				return err_set(e, -EINVAL, "--block: id=%s used "
-				    "by two devices (defaults are vda, vdb, ... "
-				    "by position)", cfg->block[i].id);
-	return 0;
-}
-
-/* The syscalls a test may make a jailed vmm-blk attempt (x-test-forbidden=,
- * passed on as --x-test-forbidden; sandbox_test_forbidden_arm()): the
- * sandbox's one list. */
-static int
-cli_set_block_forbidden(struct cli_state *st, const struct cli_kv *kv)
-{
-	char v[CLI_SHOW_MAX + 4];
-	const char *name;
-
-	name = sandbox_test_forbidden_name(sandbox_test_forbidden_index(kv->val, kv->vlen));
-	if (name != NULL) {
-		cli_cur_block(st)->test_forbidden = name;
-		return 0;
-	}
-	return err_set(st->e, -EINVAL, "%s: x-test-forbidden=%s: expected openat, "
-	    "execve, socket or ptrace", st->opt, cli_show(v, kv->val, kv->vlen));
-}
-
 static int
 cli_set_stats(struct cli_state *st)
 {
@@ -458,7 +308,14 @@ static const struct cli_opt cli_opts[] = {
 	{ .name = "--jail-id", .supported = 1, .value = cli_set_jail_id },
 	{ .name = "--seccomp-log", .supported = 1, .noarg = 1,
 	  .begin = cli_set_seccomp_log },
-	{ .name = "--net", .supported = 0 },
+	{ .name = "--net", .supported = 1, .keys = {
+		{ "tap", cli_set_net_tap, 0 },
+		{ "socket", cli_set_net_socket, 0 },
+		{ "mac", cli_set_net_mac, 0 },
+		{ "id", cli_set_net_id, 0 },
+		{ "x-test-forbidden", cli_set_net_forbidden, 0 },  /* hidden */
+	  }, .repeatable = 1, .begin = cli_net_begin,
+	  .finish = cli_net_finish },
 };
 #define CLI_NOPTS (sizeof(cli_opts) / sizeof(cli_opts[0]))
 
@@ -710,18 +567,14 @@ cli_parse(int argc, char **argv, unsigned max_vcpus,
 	if (cfg->kernel_path == NULL)
 		return err_set(e, -EINVAL, "missing --kernel path=PATH "
 		    "(see --help)");
-	for (i = 0; i < (int)cfg->nblock; i++) {
-		cfg->block[i].jail_id = cfg->jail_id + 1 + (unsigned)i;
-		cfg->block[i].seccomp_log = cfg->seccomp_log;
-	}
-	return cli_block_ids(cfg, e);
+	return cli_virtio_finish(cfg, e);
 }
 
 static const char cli_usage_fmt[] =
 "usage: vmm-reference --kernel path=PATH[,cmdline=\"...\"][,kernel_load_addr=N]\n"
 "                     [--memory size_mib=N] [--vcpu num=N]\n"
-"                     [--initramfs path=PATH] [--block ...]... [--stats]\n"
-"                     [--jail-id N] [--seccomp-log] [--help]\n"
+"                     [--initramfs path=PATH] [--block ...]... [--net ...]...\n"
+"                     [--stats] [--jail-id N] [--seccomp-log] [--help]\n"
 "\n"
 "Boots a Linux kernel (ELF vmlinux, PVH or not, or bzImage) in a KVM\n"
 "virtual machine with a 16550 serial console on stdin/stdout.\n"
@@ -748,8 +601,10 @@ static const char cli_usage_fmt[] =
 "      path=PATH             initramfs (cpio) loaded at the top of low RAM\n"
 "                            (default: none)\n"
 "  --block                   a virtio-blk disk (virtio-mmio, served by a\n"
-"                            vhost-user backend); repeatable, at most 7\n"
-"                            virtio devices, device i at 0xd0000000 +\n"
+"                            vhost-user backend); repeatable. At most 7\n"
+"                            virtio devices (--block and --net together;\n"
+"                            the disks first, in CLI order, then the\n"
+"                            interfaces): device i at 0xd0000000 +\n"
 "                            i * 0x1000, IRQ 5 + i, added to the cmdline\n"
 "                            as virtio_mmio.device=4K@ADDR:IRQ\n"
 "      path=FILE             disk image (regular file or block device, a\n"
@@ -761,18 +616,32 @@ static const char cli_usage_fmt[] =
 "      read_only=on|off      with path=: refuse guest writes (default off)\n"
 "      id=NAME               serial the guest reads (GET_ID), at most 20\n"
 "                            bytes of [A-Za-z0-9._-] (default vda, vdb, ...)\n"
+"  --net                     a virtio-net interface (virtio-mmio, served by\n"
+"                            a vhost-user backend); repeatable\n"
+"      tap=NAME              the tap NAME (at most 15 bytes), opened by the\n"
+"                            vmm (created if missing, which needs\n"
+"                            CAP_NET_ADMIN) and served by a vmm-net process\n"
+"                            the vmm starts (next to its binary, or\n"
+"                            $VMM_NET_BIN); nothing else may hold it open\n"
+"      socket=PATH           or: an external vhost-user-net backend\n"
+"                            listening on the unix socket PATH\n"
+"      mac=XX:XX:XX:XX:XX:XX the guest's MAC address, unicast and non-zero\n"
+"                            (default 52:54:00:12:34:56 + n for the n-th\n"
+"                            --net, counting from 0)\n"
+"      id=NAME               name in messages, at most 20 bytes of\n"
+"                            [A-Za-z0-9._-] (default eth0, eth1, ...)\n"
 "  --stats                   print each device's MMIO exit count at exit\n"
 "  --jail-id N               as root: the uid and gid the vmm drops to in\n"
-"                            its jail; the vmm-blk of device i takes\n"
-"                            N + 1 + i. 1..%u (default %u).\n"
+"                            its jail; the vmm-blk or vmm-net of device i\n"
+"                            (window i) takes N + 1 + i.\n"
+"                            1..%u (default %u).\n"
 "                            Not root: an error (the jail keeps the\n"
 "                            caller's uid, in a user namespace)\n"
 "  --seccomp-log             a syscall outside a process's seccomp profile\n"
 "                            prints \"ROLE: seccomp: blocked syscall NAME\"\n"
 "                            and fails with ENOSYS instead of killing the\n"
-"                            process (for writing profiles; vmm-blk too)\n"
-"  --net ...                 virtio-net device: wired by later issues;\n"
-"                            refused by this build\n"
+"                            process (for writing profiles; vmm-blk and\n"
+"                            vmm-net too)\n"
 "  --help, -h                print this text and exit\n"
 "\n"
 "Examples:\n"
@@ -786,7 +655,10 @@ static const char cli_usage_fmt[] =
 "                --initramfs path=build/guest/initramfs.cpio.gz\n"
 "  # two disks, the second read-only:\n"
 "  vmm-reference --kernel path=build/guest/bzImage --block path=disk.img \\\n"
-"                --block path=iso.img,read_only=on,id=cdrom --stats\n";
+"                --block path=iso.img,read_only=on,id=cdrom --stats\n"
+"  # two network interfaces on taps, the second with its own MAC:\n"
+"  vmm-reference --kernel path=build/guest/bzImage --net tap=tap0 \\\n"
+"                --net tap=tap1,mac=52:54:00:00:00:02\n";
 
 const char *
 cli_usage(void)

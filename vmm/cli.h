@@ -12,7 +12,8 @@
  *   --stats                      (no argument)
  *   --jail-id N                  (a bare number, not key=value; root only)
  *   --seccomp-log                (no argument)
- *   --net ...                    (accepted by later issues; refused now)
+ *   --net tap=NAME[,mac=XX:XX:XX:XX:XX:XX][,id=NAME]  (repeatable)
+ *   --net socket=PATH[,mac=...][,id=NAME]             (repeatable)
  *   --help, -h
  *
  * `--opt ARG` and `--opt=ARG` are equivalent. Numbers are decimal or
@@ -37,9 +38,11 @@
 #define CLI_MAX_VCPUS 254
 #define CLI_PATH_MAX 4096                    /* bytes including the NUL */
 #define CLI_CMDLINE_MAX 4096                 /* bytes including the NUL */
-/* virtio-mmio devices (--block, later --net) share IRQs 5..11. */
+/* virtio-mmio devices (--block, then --net) share IRQs 5..11. */
 #define CLI_MAX_VIRTIO 7
 #define CLI_ID_MAX 20                        /* virtio-blk GET_ID: 20 bytes */
+#define CLI_IFNAME_MAX 15                    /* a tap name: IFNAMSIZ - 1 */
+#define CLI_MAC_LEN 6
 #define CLI_SOCKET_MAX 108                   /* sun_path, including the NUL */
 /* --jail-id N: the vmm takes uid N, its devices N + 1 + i (room for 64). */
 #define CLI_JAIL_ID_MAX (SANDBOX_MAX_ID - 64)
@@ -63,6 +66,26 @@ struct cli_block {
 	char socket_buf[CLI_SOCKET_MAX];
 };
 
+/* One --net: exactly one of tap (a tap the vmm opens and hands to a
+ * vmm-net it spawns) and socket (an external vhost-user-net backend). */
+struct cli_net {
+	const char *tap;             /* NULL, or points into tap_buf */
+	const char *socket;          /* NULL, or points into socket_buf */
+	uint8_t mac[CLI_MAC_LEN];    /* the config space's; default
+	                              * 52:54:00:12:34:56 + position among --net */
+	int mac_given;               /* mac= was given */
+	char id[CLI_ID_MAX + 1];     /* default "eth0", "eth1", ... by position */
+	/* hidden key x-test-forbidden= (tests only; tap= only), as --block's */
+	const char *test_forbidden;
+	/* filled by cli_parse for the vmm-net of tap=: its uid/gid as root
+	 * (jail_id + 1 + its window, after the --block ones) and
+	 * --seccomp-log */
+	unsigned jail_id;
+	int seccomp_log;
+	char tap_buf[CLI_IFNAME_MAX + 1];
+	char socket_buf[CLI_SOCKET_MAX];
+};
+
 struct vmm_config {
 	const char *kernel_path;     /* points into kernel_path_buf */
 	char cmdline[CLI_CMDLINE_MAX]; /* NUL-terminated; default BOOT_DEFAULT_CMDLINE */
@@ -74,6 +97,9 @@ struct vmm_config {
 	int stats;                   /* --stats: per-device MMIO exits at exit */
 	unsigned nblock;             /* --block options, in CLI order */
 	struct cli_block block[CLI_MAX_VIRTIO];
+	unsigned nnet;               /* --net options, in CLI order; windows
+	                              * nblock.. (nblock + nnet <= CLI_MAX_VIRTIO) */
+	struct cli_net net[CLI_MAX_VIRTIO];
 	unsigned jail_id;            /* --jail-id (root: the vmm's uid/gid; device
 	                              * i gets jail_id + 1 + i); default
 	                              * SANDBOX_DEFAULT_ID */
@@ -95,12 +121,17 @@ struct vmm_config {
  * KVM_CAP_MAX_VCPUS, or 0 to skip that check), kernel_load_addr below
  * HIMEM_START / unaligned / above 4 GiB, cmdline longer than 4095 bytes,
  * path longer than 4095 bytes, missing --kernel or path=, stray
- * positional arguments, --net (not supported yet); for --block: more than
- * CLI_MAX_VIRTIO devices, neither or both of path= and socket=, read_only=
- * not on/off or given with socket=, socket path longer than 107 bytes, id
- * empty, longer than 20 bytes, not [A-Za-z0-9._-] or used twice (default
- * ids "vda", "vdb", ... by position count), x-test-forbidden= not one
- * of openat/execve/socket/ptrace or given with socket=; --stats or
+ * positional arguments; for --block: more than CLI_MAX_VIRTIO devices
+ * (--block and --net together), neither or both of path= and socket=,
+ * read_only= not on/off or given with socket=, socket path longer than
+ * 107 bytes, id empty, longer than 20 bytes, not [A-Za-z0-9._-] or used
+ * twice (default ids "vda", "vdb", ... by position count),
+ * x-test-forbidden= not one of openat/execve/socket/ptrace or given with
+ * socket=; for --net the same for tap= instead of path= (no read_only=;
+ * ids "eth0", "eth1", ... by position among --net), tap= longer than 15
+ * bytes, ".", "..", or holding '/', ':' or white space, mac= not six
+ * ':'-separated hex pairs, multicast (bit 0 of the first byte) or all
+ * zero (default 52:54:00:12:34:56 + position among --net); --stats or
  * --seccomp-log with an argument; --jail-id not a number in
  * 1..CLI_JAIL_ID_MAX. Whether --jail-id may be given at all (root only)
  * is cli_check_jail()'s.

@@ -150,7 +150,7 @@ load_guest(struct vm *vm, const struct vmm_config *cfg, struct boot_entry *be)
 	if (boot_load(&vm->mem, &bc, be, &e) < 0) {
 		if (ndevs > 0 && strstr(e.msg, "cmdline") != NULL)
 			snprintf(e.msg + strlen(e.msg), sizeof(e.msg) - strlen(e.msg),
-			    " (with the virtio_mmio.device= entries of --block)");
+			    " (with the virtio_mmio.device= entries of --block/--net)");
 		die(e.msg);
 	}
 	free(kernel.data);
@@ -233,18 +233,23 @@ setup_signals(void)
 }
 
 /* Start the device processes / connect the backends of every --block,
- * and put their windows on the kernel command line. */
+ * then every --net (windows in that order), and put their windows on the
+ * kernel command line. */
 static void
 make_vhost_devices(struct vmm_config *cfg)
 {
+	unsigned i, n = cfg->nblock + cfg->nnet;
 	struct err e;
-	unsigned i;
 
-	for (i = 0; i < cfg->nblock; i++) {
+	for (i = 0; i < n; i++) {
 		if (virtio_mmio_cmdline_append(cfg->cmdline, sizeof(cfg->cmdline), i) < 0)
-			die("--block: the kernel command line with the virtio_mmio.device= "
-			    "entries is longer than 4095 bytes");
-		die_on(vhost_dev_create_block(&cfg->block[i], i, &devs[i], &e), &e);
+			die("--block/--net: the kernel command line with the "
+			    "virtio_mmio.device= entries is longer than 4095 bytes");
+		if (i < cfg->nblock)
+			die_on(vhost_dev_create_block(&cfg->block[i], i, &devs[i], &e), &e);
+		else
+			die_on(vhost_dev_create_net(&cfg->net[i - cfg->nblock], i, &devs[i],
+			    &e), &e);
 		ndevs = i + 1;
 	}
 }

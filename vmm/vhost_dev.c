@@ -9,28 +9,22 @@
  * posts its news with virtio_mmio_post() (lock-free).
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <linux/fs.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "devproc.h"
 #include "guest_layout_x86_64.h"
-#include "vhost_dev.h"
+#include "vhost_dev_internal.h"
 #include "vm.h"
 
 #define PROG "vmm-reference"
 #define VHOST_DEV_QUEUE_STEPS 7    /* vhost-user messages per started queue */
-#define VHOST_DEV_ARGV_MAX 16      /* vmm-blk's argv, NULL included */
 
 /* ---- start / stop (vCPU thread, device lock held) ---- */
 
@@ -82,7 +76,7 @@ vhost_dev_budget(struct vhost_dev *d, int64_t end)
 
 /* A start or stop failed: the backend is no longer trusted. Leave one
  * line (printed after the lock is released), unless a failure was already
- * reported or the vmm is exiting, and hang up on it (a spawned vmm-blk
+ * reported or the vmm is exiting, and hang up on it (a spawned device process
  * then exits). */
 static void
 vhost_dev_log_fail(struct vhost_dev *d, const char *op, int rc)
@@ -191,7 +185,9 @@ vhost_dev_start(struct virtio_mmio_dev *m)
 {
 	struct vhost_dev *d = m->opaque;
 	uint64_t hva[VIRTIO_MMIO_MAX_QUEUES][3];
-	uint64_t features = m->driver_features |
+	/* only what the backend offered: not the bits the vmm serves itself
+	 * (virtio-net's MAC, STATUS) */
+	uint64_t features = (m->driver_features & d->front.features) |
 	    (d->front.features & (1ull << VHOST_USER_F_PROTOCOL_FEATURES));
 	int64_t end = vhost_dev_now_ms() + VHOST_DEV_OP_MS;
 	unsigned i, step;
@@ -291,7 +287,7 @@ static const struct virtio_mmio_ops vhost_dev_ops = {
 
 /* ---- creation (main thread, before the vCPUs run) ---- */
 
-static struct vhost_dev *
+struct vhost_dev *
 vhost_dev_new(unsigned index, const char *kind, const char *id)
 {
 	struct vhost_dev *d = calloc(1, sizeof(*d));
@@ -328,36 +324,31 @@ vhost_dev_eventfds(struct vhost_dev *d, const char *input, struct err *e)
 	return 0;
 }
 
-/* The reason of a failed vhost-user call: the frontend's, else errno's. */
-static const char *
+const char *
 vhost_dev_why(const struct vhost_dev *d, int rc)
 {
 	return d->front.why[0] != '\0' ? d->front.why : strerror(-rc);
 }
 
-/* The guest's queue count must agree with the config it reads: num_queues
- * is what we expose, and VIRTIO_BLK_F_MQ only with more than one queue
- * (which needs the MQ protocol feature). */
-static uint64_t
-vhost_blk_fix_config(struct vhost_dev *d, uint8_t *config)
+/* The register file of a device whose queue count is set. */
+int
+vhost_dev_setup(struct vhost_dev *d, const char *input, uint32_t device_id,
+    uint64_t features, const void *config, uint32_t config_len, struct err *e)
 {
-	uint16_t nq = (uint16_t)d->nqueues;
-	uint64_t features = d->front.features & VHOST_DEV_BLK_FEATURES;
+	int rc;
 
-	memcpy(config + offsetof(struct virtio_blk_config, num_queues), &nq, sizeof(nq));
-	if (d->nqueues <= 1 ||
-	    !(d->front.protocol_features & (1ull << VHOST_USER_PROTOCOL_F_MQ)))
-		features &= ~(1ull << VIRTIO_BLK_F_MQ);
-	return features;
+	if ((rc = vhost_dev_eventfds(d, input, e)) < 0)
+		return rc;
+	if ((rc = virtio_mmio_init(&d->mmio, device_id, features, d->nqueues,
+	    config, config_len, &vhost_dev_ops, d)) < 0)
+		return err_set(e, rc, "%s: mutex: %s", input, strerror(-rc));
+	return 0;
 }
 
-/* Handshake, queue count, config space; then the register file. Errors
- * start with `input` ("--block socket=PATH"). */
-static int
-vhost_dev_setup_blk(struct vhost_dev *d, const char *input, struct err *e)
+int
+vhost_dev_handshake(struct vhost_dev *d, const char *input, uint64_t *nq,
+    struct err *e)
 {
-	uint8_t config[sizeof(struct virtio_blk_config)];
-	uint64_t nq = 1, features;
 	int rc;
 
 	if ((rc = vu_front_handshake(&d->front)) < 0)
@@ -366,22 +357,9 @@ vhost_dev_setup_blk(struct vhost_dev *d, const char *input, struct err *e)
 	if (!(d->front.features & (1ull << VIRTIO_F_VERSION_1)))
 		return err_set(e, -ENOTSUP, "%s: the backend does not offer "
 		    "VIRTIO_F_VERSION_1", input);
-	if (!(d->front.protocol_features & (1ull << VHOST_USER_PROTOCOL_F_CONFIG)))
-		return err_set(e, -ENOTSUP, "%s: the backend lacks the CONFIG protocol "
-		    "feature (GET_CONFIG)", input);
 	if ((d->front.protocol_features & (1ull << VHOST_USER_PROTOCOL_F_MQ)) &&
-	    (rc = vu_front_get_queue_num(&d->front, &nq)) < 0)
+	    (rc = vu_front_get_queue_num(&d->front, nq)) < 0)
 		return err_set(e, rc, "%s: %s", input, vhost_dev_why(d, rc));
-	d->nqueues = nq == 0 ? 1 : nq > VIRTIO_MMIO_MAX_QUEUES ? VIRTIO_MMIO_MAX_QUEUES
-	    : (unsigned)nq;
-	if ((rc = vu_front_get_config(&d->front, 0, config, sizeof(config))) < 0)
-		return err_set(e, rc, "%s: %s", input, vhost_dev_why(d, rc));
-	features = vhost_blk_fix_config(d, config);
-	if ((rc = vhost_dev_eventfds(d, input, e)) < 0)
-		return rc;
-	if ((rc = virtio_mmio_init(&d->mmio, VIRTIO_ID_BLOCK, features, d->nqueues,
-	    config, sizeof(config), &vhost_dev_ops, d)) < 0)
-		return err_set(e, rc, "%s: mutex: %s", input, strerror(-rc));
 	return 0;
 }
 
@@ -406,102 +384,43 @@ vhost_dev_free(struct vhost_dev *d)
 	free(d);
 }
 
-/* Size of an open image: a regular file or a block device. */
-static int
-vhost_blk_image_size(const struct cli_block *b, int fd, uint64_t *size,
-    struct err *e)
-{
-	struct stat st;
 
-	if (fstat(fd, &st) < 0)
-		return err_set(e, -errno, "--block path=%s: %s", b->path, strerror(errno));
-	if (S_ISREG(st.st_mode)) {
-		*size = (uint64_t)st.st_size;
-		return 0;
+void
+vhost_dev_argv_tail(char **argv, unsigned *n, unsigned jail_id,
+    int seccomp_log, const char *forbidden, char jail_buf[16])
+{
+	if (jail_id != 0 && geteuid() == 0) {
+		snprintf(jail_buf, 16, "%u", jail_id);
+		argv[(*n)++] = "--jail-id";
+		argv[(*n)++] = jail_buf;
 	}
-	if (!S_ISBLK(st.st_mode))
-		return err_set(e, -EINVAL, "--block path=%s: not a regular file or block "
-		    "device", b->path);
-	if (ioctl(fd, BLKGETSIZE64, size) < 0)
-		return err_set(e, -errno, "--block path=%s: BLKGETSIZE64: %s", b->path,
-		    strerror(errno));
-	return 0;
+	if (seccomp_log)
+		argv[(*n)++] = "--seccomp-log";
+	if (forbidden != NULL) {
+		argv[(*n)++] = "--x-test-forbidden";
+		argv[(*n)++] = (char *)forbidden;
+	}
+	argv[*n] = NULL;
 }
 
-/* Open a --block path= image as vmm-blk will use it; returns the fd. The
- * open never blocks (a FIFO is refused, not waited on). */
-static int
-vhost_blk_open_image(const struct cli_block *b, struct err *e)
+int
+vhost_dev_spawn(struct vhost_dev *d, const char *bin_name, const char *env,
+    char **argv, int dev_fd, const char *input, struct err *e)
 {
-	uint64_t size = 0;
-	int rc, fd = open(b->path, (b->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC |
-	    O_NONBLOCK | O_NOCTTY);
-
-	if (fd < 0)
-		return err_set(e, -errno, "--block path=%s: %s%s", b->path, strerror(errno),
-		    errno == EACCES || errno == EROFS ? " (read_only=on?)" : "");
-	rc = vhost_blk_image_size(b, fd, &size, e);
-	if (rc == 0 && (size == 0 || size % VIRTIO_BLK_SECTOR_SIZE != 0))
-		rc = err_set(e, -EINVAL, "--block path=%s: %llu bytes, not a non-zero "
-		    "multiple of 512", b->path, (unsigned long long)size);
-	if (rc == 0 && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
-		rc = err_set(e, -errno, "--block path=%s: fcntl: %s", b->path,
-		    strerror(errno));
-	if (rc == 0)
-		return fd;
-	close(fd);
-	return rc;
-}
-
-/* vmm-blk's command line: fd 3 the socket, fd 4 the disk; as root its
- * jail id; --seccomp-log and the hidden test option when given. */
-static void
-vhost_dev_blk_argv(const struct cli_block *b, char *bin, char *jail_id,
-    size_t jail_id_size, char *argv[VHOST_DEV_ARGV_MAX])
-{
-	unsigned n = 0;
-
-	argv[n++] = bin;
-	argv[n++] = "--socket-fd";
-	argv[n++] = "3";
-	argv[n++] = "--disk-fd";
-	argv[n++] = "4";
-	argv[n++] = "--id";
-	argv[n++] = (char *)b->id;
-	if (b->read_only)
-		argv[n++] = "--read-only";
-	if (b->jail_id != 0 && geteuid() == 0) {
-		snprintf(jail_id, jail_id_size, "%u", b->jail_id);
-		argv[n++] = "--jail-id";
-		argv[n++] = jail_id;
-	}
-	if (b->seccomp_log)
-		argv[n++] = "--seccomp-log";
-	if (b->test_forbidden != NULL) {
-		argv[n++] = "--x-test-forbidden";
-		argv[n++] = (char *)b->test_forbidden;
-	}
-	argv[n] = NULL;
-}
-
-/* Spawn vmm-blk for an open image; the socket becomes d->front's. */
-static int
-vhost_dev_spawn_blk(struct vhost_dev *d, const struct cli_block *b, int disk_fd,
-    struct err *e)
-{
-	char bin[4096], jail_id[16];
-	char *argv[VHOST_DEV_ARGV_MAX];
+	static char bin[4096];   /* main thread only, before the jail */
+	char why[ERR_MSG_MAX];
 	int sv[2], fds[2], rc;
 	pid_t pid;
 
-	if ((rc = devproc_find("vmm-blk", "VMM_BLK_BIN", bin, sizeof(bin), e)) < 0)
-		return rc;
-	vhost_dev_blk_argv(b, bin, jail_id, sizeof(jail_id), argv);
+	if ((rc = devproc_find(bin_name, env, bin, sizeof(bin), e)) < 0) {
+		snprintf(why, sizeof(why), "%s", e->msg);
+		return err_set(e, rc, "%s: %s", input, why);
+	}
+	argv[0] = bin;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-		return err_set(e, -errno, "--block path=%s: socketpair: %s", b->path,
-		    strerror(errno));
+		return err_set(e, -errno, "%s: socketpair: %s", input, strerror(errno));
 	fds[0] = sv[1];
-	fds[1] = disk_fd;
+	fds[1] = dev_fd;
 	pid = devproc_spawn(bin, argv, fds, 2, e);
 	close(sv[1]);
 	if (pid < 0) {
@@ -509,55 +428,35 @@ vhost_dev_spawn_blk(struct vhost_dev *d, const struct cli_block *b, int disk_fd,
 		return pid;
 	}
 	d->pid = pid;
-	snprintf(d->backend, sizeof(d->backend), "vmm-blk (pid %d)",
+	snprintf(d->backend, sizeof(d->backend), "%s (pid %d)", bin_name,
 	    (int)devproc_host_pid(pid));
 	vu_front_init(&d->front, sv[0], d->name);
 	return 0;
 }
 
-/* socket=: a bounded, non-blocking connect; the error names the real
- * errno and the whole path. */
-static int
-vhost_dev_connect(struct vhost_dev *d, const struct cli_block *b, struct err *e)
+/* A bounded, non-blocking connect; the error names the real errno and
+ * the whole path. */
+int
+vhost_dev_connect(struct vhost_dev *d, const char *opt, const char *path,
+    struct err *e)
 {
-	int sock = vu_front_connect_path(b->socket, VHOST_DEV_CONNECT_MS);
+	int sock = vu_front_connect_path(path, VHOST_DEV_CONNECT_MS);
 
 	if (sock == -ENOENT || sock == -ECONNREFUSED || sock == -EAGAIN)
-		return err_set(e, sock, "--block socket=%s: connect: %s (no vhost-user "
-		    "backend accepted within %d s)", b->socket, strerror(-sock),
+		return err_set(e, sock, "%s socket=%s: connect: %s (no vhost-user "
+		    "backend accepted within %d s)", opt, path, strerror(-sock),
 		    VHOST_DEV_CONNECT_MS / 1000);
 	if (sock < 0)
-		return err_set(e, sock, "--block socket=%s: connect: %s", b->socket,
+		return err_set(e, sock, "%s socket=%s: connect: %s", opt, path,
 		    strerror(-sock));
-	snprintf(d->backend, sizeof(d->backend), "backend at %s", b->socket);
+	snprintf(d->backend, sizeof(d->backend), "backend at %s", path);
 	vu_front_init(&d->front, sock, d->name);
 	return 0;
 }
 
 int
-vhost_dev_create_block(const struct cli_block *b, unsigned index,
-    struct vhost_dev **out, struct err *e)
+vhost_dev_created(struct vhost_dev *d, int rc, struct vhost_dev **out)
 {
-	struct vhost_dev *d = vhost_dev_new(index, "block", b->id);
-	char input[ERR_MSG_MAX];
-	int rc, disk_fd;
-
-	if (d == NULL)
-		return err_set(e, -ENOMEM, "block %s: out of memory", b->id);
-	if (b->path != NULL) {
-		if ((disk_fd = vhost_blk_open_image(b, e)) < 0) {
-			vhost_dev_free(d);
-			return disk_fd;
-		}
-		rc = vhost_dev_spawn_blk(d, b, disk_fd, e);
-		close(disk_fd);
-		snprintf(input, sizeof(input), "--block path=%s: %s", b->path, d->backend);
-	} else {
-		rc = vhost_dev_connect(d, b, e);
-		snprintf(input, sizeof(input), "--block socket=%s", b->socket);
-	}
-	if (rc == 0)
-		rc = vhost_dev_setup_blk(d, input, e);
 	if (rc < 0) {
 		atomic_store(&d->reported, true);
 		vhost_dev_destroy_all(&d, 1, 1000);
@@ -566,7 +465,6 @@ vhost_dev_create_block(const struct cli_block *b, unsigned index,
 	*out = d;
 	return 0;
 }
-
 int
 vhost_dev_attach(struct vhost_dev *d, struct vm *vm, struct err *e)
 {
@@ -619,7 +517,7 @@ vhost_dev_child_check(struct vhost_dev *d)
 		vhost_dev_fail(d, devproc_status_str(status, buf, sizeof(buf)));
 }
 
-/* The socket hung up. A spawned vmm-blk is ending: fail the device now
+/* The socket hung up. A spawned device process is ending: fail the device now
  * and let its SIGCHLD say how it ended. An external backend: say so. */
 static void
 vhost_dev_hangup(struct vhost_dev *d)
@@ -666,11 +564,32 @@ vhost_dev_poll_handle(struct vhost_dev *d, const struct pollfd *p)
 	virtio_mmio_post(&d->mmio, VIRTIO_MMIO_EV_SYNC);
 }
 
+/* At exit: a spawned process whose socket hung up before the VM stopped
+ * is ending by itself (killed, crashed) and its SIGCHLD may not have come
+ * yet (its supervisor ends after its jailed child): wait for it a little,
+ * so that the line saying how it ended is not lost to the exit. */
+static void
+vhost_dev_report_late(struct vhost_dev *d)
+{
+	struct timespec pause = { 0, 5000000L };
+	int64_t end = vhost_dev_now_ms() + VHOST_DEV_LATE_MS;
+
+	if (!d->hung_up || atomic_load(&d->reported))
+		return;
+	for (;;) {
+		vhost_dev_child_check(d);
+		if (d->pid <= 0 || vhost_dev_now_ms() >= end)
+			return;
+		nanosleep(&pause, NULL);
+	}
+}
+
 void
 vhost_dev_shutdown(struct vhost_dev *d)
 {
 	if (d == NULL)
 		return;
+	vhost_dev_report_late(d);
 	atomic_store(&d->reported, true);      /* no failure lines at exit */
 	if (d->front.sock >= 0)
 		shutdown(d->front.sock, SHUT_RDWR);
@@ -710,7 +629,7 @@ vhost_dev_destroy_all(struct vhost_dev **devs, unsigned n, int timeout_ms)
 	for (i = 0; i < n; i++) {
 		if (devs[i] == NULL)
 			continue;
-		vu_front_close(&devs[i]->front);   /* EOF: vmm-blk exits 0 */
+		vu_front_close(&devs[i]->front);   /* EOF: a device process exits 0 */
 		if (devs[i]->pid > 0 && np < VIRTIO_MMIO_MAX_DEVICES)
 			pids[np++] = devs[i]->pid;
 	}

@@ -323,7 +323,8 @@ check_socket_fd(int fd)
 
 /* RLIMIT_FSIZE: we write only inside the disk, never past its end. A
  * regular file's size rounded up to 4 KiB; a block device has no file
- * size to guard (and the limit does not apply to it). */
+ * size to guard (and the limit does not apply to it). sandbox_fsize lifts
+ * it when stderr is a log file. */
 static rlim_t
 disk_fsize(int fd, uint64_t size)
 {
@@ -350,7 +351,8 @@ jail(const struct blk_args *a, int sock, int disk_fd, uint64_t size)
 	sc = (struct sandbox_cfg){
 		.role = PROG, .keep_fds = keep, .nkeep = 2, .new_pid_ns = true,
 		.uid = root ? a->jail_id : getuid(), .gid = root ? a->jail_id : getgid(),
-		.nofile = nofile, .fsize = disk_fsize(disk_fd, size), .nproc_zero = true,
+		.nofile = nofile, .fsize = sandbox_fsize(disk_fsize(disk_fd, size)),
+		.nproc_zero = true,
 		.prog = NULL, .seccomp_log = a->seccomp_log,
 	};
 	if (sandbox_enter(&sc, msg) < 0 ||

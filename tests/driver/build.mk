@@ -11,7 +11,7 @@ ALL_TARGETS += $(DRIVER_BIN)
 $(DRIVER_BIN): $(DRIVER_OBJS) $(IPC_OBJS) | deps-build
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lm
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lm -lpthread
 
 $(BUILD)/tests/driver/%.o: tests/driver/%.c | deps-build
 	@mkdir -p $(@D)

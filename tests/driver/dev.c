@@ -90,11 +90,15 @@ drv_make_ram(struct drv *d, uint64_t size)
 static int
 drv_make_eventfds(struct drv *d)
 {
-	d->kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	d->call_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	d->err_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (d->kick_fd < 0 || d->call_fd < 0 || d->err_fd < 0)
-		return drv_err(-errno, "eventfd");
+	for (unsigned i = 0; i < DRV_MAX_VQS; i++) {
+		struct drv_vq *q = &d->vqs[i];
+
+		q->kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		q->call_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		q->err_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (q->kick_fd < 0 || q->call_fd < 0 || q->err_fd < 0)
+			return drv_err(-errno, "eventfd");
+	}
 	return 0;
 }
 
@@ -127,7 +131,12 @@ drv_open(struct drv *d, const struct drv_opts *o)
 
 	memset(d, 0, sizeof(*d));
 	d->o = o;
-	d->memfd = d->kick_fd = d->call_fd = d->err_fd = -1;
+	d->memfd = -1;
+	d->nvqs = 1;
+	for (unsigned i = 0; i < DRV_MAX_VQS; i++) {
+		d->vqs[i].index = i;
+		d->vqs[i].kick_fd = d->vqs[i].call_fd = d->vqs[i].err_fd = -1;
+	}
 	d->f.sock = -1;
 	rc = drv_make_ram(d, o->mem_bytes);
 	if (rc == 0)
@@ -178,7 +187,10 @@ drv_start(struct drv *d, uint64_t features)
 	rc = vu_front_set_mem_table(&d->f, &r, &d->memfd, 1);
 	if (rc < 0)
 		return drv_vu_err(d, rc, "%s: SET_MEM_TABLE", d->o->socket);
-	return drv_vring_setup(d);
+	for (unsigned i = 0; i < d->nvqs; i++)
+		if ((rc = drv_vring_setup_q(d, i)) < 0)
+			return rc;
+	return 0;
 }
 
 static void
@@ -190,15 +202,35 @@ drv_drain(int fd)
 		;
 }
 
-static void
-drv_vq_layout(struct drv *d)
+/* The next ring slot in turn that no other vring of ours lives in. */
+static unsigned
+drv_free_slot(struct drv *d, unsigned index)
 {
-	struct drv_vq *q = &d->vq;
+	for (;;) {
+		unsigned s = d->ring_starts++ % DRV_RING_SLOTS;
+		bool busy = false;
+
+		for (unsigned i = 0; i < DRV_MAX_VQS; i++)
+			busy |= i != index && d->vqs[i].num && d->vqs[i].ring_slot == s;
+		if (!busy)
+			return s;
+	}
+}
+
+/* Fresh, zeroed ring memory in the next free slot; keeps the queue's fds. */
+static void
+drv_vq_layout(struct drv *d, struct drv_vq *q)
+{
+	struct drv_vq keep = *q;
 	uint64_t base;
 
-	d->ring_slot = d->ring_starts++ % DRV_RING_SLOTS;
-	base = d->ring_slot * DRV_RING_SLOT_SIZE;
 	memset(q, 0, sizeof(*q));
+	q->index = keep.index;
+	q->kick_fd = keep.kick_fd;
+	q->call_fd = keep.call_fd;
+	q->err_fd = keep.err_fd;
+	q->ring_slot = drv_free_slot(d, q->index);
+	base = q->ring_slot * DRV_RING_SLOT_SIZE;
 	q->num = d->o->queue_size;
 	q->desc_gpa = base;
 	q->avail_gpa = base + DRV_RING_AVAIL_OFF;
@@ -220,46 +252,60 @@ drv_qva(const struct drv *d, uint64_t gpa)
 }
 
 int
-drv_vring_setup(struct drv *d)
+drv_vring_setup_q(struct drv *d, unsigned i)
 {
-	struct drv_vq *q = &d->vq;
+	struct drv_vq *q = &d->vqs[i];
 	const char *p = d->o->socket;
 	int rc;
 
-	drv_vq_layout(d);
-	if ((rc = vu_front_set_vring_num(&d->f, 0, q->num)) < 0)
-		return drv_vu_err(d, rc, "%s: SET_VRING_NUM %u", p, q->num);
-	rc = vu_front_set_vring_addr(&d->f, 0, drv_qva(d, q->desc_gpa),
+	drv_vq_layout(d, q);
+	if ((rc = vu_front_set_vring_num(&d->f, i, q->num)) < 0)
+		return drv_vu_err(d, rc, "%s: SET_VRING_NUM %u %u", p, i, q->num);
+	rc = vu_front_set_vring_addr(&d->f, i, drv_qva(d, q->desc_gpa),
 	    drv_qva(d, q->avail_gpa), drv_qva(d, q->used_gpa));
 	if (rc < 0)
-		return drv_vu_err(d, rc, "%s: SET_VRING_ADDR", p);
-	if ((rc = vu_front_set_vring_base(&d->f, 0, 0)) < 0)
-		return drv_vu_err(d, rc, "%s: SET_VRING_BASE", p);
-	if ((rc = vu_front_set_vring_kick(&d->f, 0, d->kick_fd)) < 0)
-		return drv_vu_err(d, rc, "%s: SET_VRING_KICK", p);
-	if ((rc = vu_front_set_vring_call(&d->f, 0, d->call_fd)) < 0)
-		return drv_vu_err(d, rc, "%s: SET_VRING_CALL", p);
-	if ((rc = vu_front_set_vring_err(&d->f, 0, d->err_fd)) < 0)
-		return drv_vu_err(d, rc, "%s: SET_VRING_ERR", p);
+		return drv_vu_err(d, rc, "%s: SET_VRING_ADDR %u", p, i);
+	if ((rc = vu_front_set_vring_base(&d->f, i, 0)) < 0)
+		return drv_vu_err(d, rc, "%s: SET_VRING_BASE %u", p, i);
+	if ((rc = vu_front_set_vring_kick(&d->f, i, q->kick_fd)) < 0)
+		return drv_vu_err(d, rc, "%s: SET_VRING_KICK %u", p, i);
+	if ((rc = vu_front_set_vring_call(&d->f, i, q->call_fd)) < 0)
+		return drv_vu_err(d, rc, "%s: SET_VRING_CALL %u", p, i);
+	if ((rc = vu_front_set_vring_err(&d->f, i, q->err_fd)) < 0)
+		return drv_vu_err(d, rc, "%s: SET_VRING_ERR %u", p, i);
 	if (d->acked & (1ull << VHOST_USER_F_PROTOCOL_FEATURES)) {
-		if ((rc = vu_front_set_vring_enable(&d->f, 0, true)) < 0)
-			return drv_vu_err(d, rc, "%s: SET_VRING_ENABLE", p);
+		if ((rc = vu_front_set_vring_enable(&d->f, i, true)) < 0)
+			return drv_vu_err(d, rc, "%s: SET_VRING_ENABLE %u", p, i);
 	}
-	drv_drain(d->call_fd);
-	drv_drain(d->err_fd);
+	drv_drain(q->call_fd);
+	drv_drain(q->err_fd);
 	return 0;
+}
+
+int
+drv_vring_setup(struct drv *d)
+{
+	return drv_vring_setup_q(d, 0);
+}
+
+int
+drv_vring_restart_q(struct drv *d, unsigned i, unsigned *base)
+{
+	unsigned b;
+	int rc;
+
+	rc = vu_front_get_vring_base(&d->f, i, &b);
+	if (rc < 0)
+		return drv_vu_err(d, rc, "%s: GET_VRING_BASE %u", d->o->socket, i);
+	if (base)
+		*base = b;
+	return drv_vring_setup_q(d, i);
 }
 
 int
 drv_vring_restart(struct drv *d)
 {
-	unsigned base;
-	int rc;
-
-	rc = vu_front_get_vring_base(&d->f, 0, &base);
-	if (rc < 0)
-		return drv_vu_err(d, rc, "%s: GET_VRING_BASE", d->o->socket);
-	return drv_vring_setup(d);
+	return drv_vring_restart_q(d, 0, NULL);
 }
 
 bool
@@ -286,11 +332,16 @@ drv_close(struct drv *d)
 	d->mem = NULL;
 	if (d->memfd >= 0)
 		close(d->memfd);
-	if (d->kick_fd >= 0)
-		close(d->kick_fd);
-	if (d->call_fd >= 0)
-		close(d->call_fd);
-	if (d->err_fd >= 0)
-		close(d->err_fd);
-	d->memfd = d->kick_fd = d->call_fd = d->err_fd = -1;
+	d->memfd = -1;
+	for (unsigned i = 0; i < DRV_MAX_VQS; i++) {
+		struct drv_vq *q = &d->vqs[i];
+
+		if (q->kick_fd >= 0)
+			close(q->kick_fd);
+		if (q->call_fd >= 0)
+			close(q->call_fd);
+		if (q->err_fd >= 0)
+			close(q->err_fd);
+		q->kick_fd = q->call_fd = q->err_fd = -1;
+	}
 }

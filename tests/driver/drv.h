@@ -66,6 +66,15 @@ struct drv_opts {
 	double warmup;
 	int backend_pid;         /* 0: not given */
 	unsigned poll_us;
+	/* net modes (net.h) */
+	const char *peer_if;     /* tap interface the AF_PACKET peer binds */
+	const char *tap;         /* tap-direct: the tap to open */
+	bool mrg_rxbuf;
+	uint32_t rx_buf_size;    /* 0: default */
+	const char *offloads;    /* none | csum | tso */
+	const char *dir;         /* net-bench: tx | rx */
+	uint32_t frame_size;     /* net-bench: frame bytes after the header */
+	double nobuf_seconds;    /* net-hostile: the no-RX-buffers phase */
 };
 
 /* The driver's view of one split virtqueue in its memory. */
@@ -79,7 +88,12 @@ struct drv_vq {
 	uint16_t kicked_idx;     /* avail idx at the last kick decision */
 	uint16_t last_used;      /* next used entry to read */
 	bool event_idx;
+	unsigned index;          /* vring index (blk: 0; net: RX 0, TX 1) */
+	unsigned ring_slot;      /* ring slot the current layout uses */
+	int kick_fd, call_fd, err_fd;
 };
+
+#define DRV_MAX_VQS 2u
 
 struct drv {
 	const struct drv_opts *o;
@@ -92,10 +106,14 @@ struct drv {
 	uint64_t queue_num;      /* GET_QUEUE_NUM (1 without MQ) */
 	struct virtio_blk_config cfg;
 	bool have_cfg;
-	unsigned ring_slot;      /* slot the current vring uses */
-	unsigned ring_starts;
-	struct drv_vq vq;
-	int kick_fd, call_fd, err_fd;
+	unsigned ring_starts;    /* ring slots handed out so far */
+	unsigned nvqs;           /* vrings drv_start sets up (1; net: 2) */
+	/* vq is vring 0 (all blk modes use only it); vqs[i] is vring i. Each
+	 * has its own kick, call and err eventfds (made by drv_open). */
+	union {
+		struct drv_vq vq;
+		struct drv_vq vqs[DRV_MAX_VQS];
+	};
 	uint64_t kicks, calls;
 };
 
@@ -140,16 +158,22 @@ int drv_open(struct drv *d, const struct drv_opts *o);
  * INDIRECT/EVENT_IDX unless disabled by options, PROTOCOL_FEATURES). */
 uint64_t drv_pick_features(const struct drv *d);
 
-/* SET_FEATURES(features), SET_MEM_TABLE (one region) and vring 0 setup
- * with o->queue_size entries. Returns 0 or -errno (error printed). */
+/* SET_FEATURES(features), SET_MEM_TABLE (one region) and the setup of
+ * vrings 0 .. d->nvqs-1 with o->queue_size entries. Returns 0 or -errno
+ * (error printed). */
 int drv_start(struct drv *d, uint64_t features);
 
-/* Lay out vring 0 in the next ring slot (zeroed) and send SET_VRING_NUM,
- * ADDR, BASE(0), KICK, CALL, ERR and ENABLE (with PROTOCOL_FEATURES). */
+/* Lay out vring `index` in the next ring slot (zeroed) and send
+ * SET_VRING_NUM, ADDR, BASE(0), KICK, CALL, ERR and ENABLE (with
+ * PROTOCOL_FEATURES). drv_vring_setup does it for vring 0. */
+int drv_vring_setup_q(struct drv *d, unsigned index);
 int drv_vring_setup(struct drv *d);
 
-/* GET_VRING_BASE (stops the vring) then drv_vring_setup with fresh ring
- * memory: what a driver does after the backend signalled the err fd. */
+/* GET_VRING_BASE (stops the vring) then its setup with fresh ring
+ * memory: what a driver does after the backend signalled the err fd.
+ * drv_vring_restart does it for vring 0. *base (may be NULL) gets
+ * GET_VRING_BASE's answer. */
+int drv_vring_restart_q(struct drv *d, unsigned index, unsigned *base);
 int drv_vring_restart(struct drv *d);
 
 /* Whether the backend closed the connection (poll + MSG_PEEK). */
@@ -166,7 +190,9 @@ uint64_t drv_now_ns(void);
 void drv_vq_add(struct drv_vq *q, uint16_t head);
 
 /* Publish avail idx and kick when the device asked for it (EVENT_IDX
- * avail_event / VIRTQ_USED_F_NO_NOTIFY), or always when `force`. */
+ * avail_event / VIRTQ_USED_F_NO_NOTIFY), or always when `force`.
+ * drv_kick does it for vring 0. */
+int drv_kick_q(struct drv *d, struct drv_vq *q, bool force);
 int drv_kick(struct drv *d, bool force);
 
 /* Take the next used element. Returns 1 with *id and *len set, 0 when none. */
@@ -178,10 +204,15 @@ uint16_t drv_vq_avail_event(const struct drv_vq *q);
 /* Used entries not yet taken. */
 uint16_t drv_vq_used_pending(const struct drv_vq *q);
 
-/* Wait until the used ring has something new: busy-poll `poll_us`, then
- * ask for a notification and poll the call fd, err fd and the socket.
- * Returns 0, -ETIMEDOUT, -EIO (err fd fired: ring broken) or -ECONNRESET
- * (backend closed the connection). */
+/* Ask for a used-buffer notification from the next used entry on
+ * (EVENT_IDX used_event, else clear VIRTQ_AVAIL_F_NO_INTERRUPT), with the
+ * fence before the caller re-checks the used ring. */
+void drv_vq_arm(struct drv_vq *q);
+
+/* Wait until vring 0's used ring has something new: busy-poll `poll_us`,
+ * then ask for a notification and poll the call fd, err fd and the
+ * socket. Returns 0, -ETIMEDOUT, -EIO (err fd fired: ring broken) or
+ * -ECONNRESET (backend closed the connection). */
 int drv_wait_used(struct drv *d, unsigned poll_us, int timeout_ms);
 
 /* ---- blk.c: virtio-blk requests ---- */

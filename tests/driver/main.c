@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "drv.h"
+#include "net.h"
 
 static const char usage[] =
 "usage: vu-driver MODE --socket PATH [options]\n"
@@ -26,6 +27,18 @@ static const char usage[] =
 "  bench    --rw randread|randwrite|read|write --bs BYTES --qd N\n"
 "           --seconds S [--warmup S (0.3)] [--backend-pid PID]\n"
 "           [--disk-size BYTES] [--poll-us US (50)]\n"
+"vhost-user-net (run inside the tap's network namespace; see README.md):\n"
+"  net-func     functional checks through the backend and its tap, byte for\n"
+"               byte both ways; --peer-if IF (the tap; an AF_PACKET peer)\n"
+"               [--offloads none|csum|tso] [--mrg-rxbuf] [--rx-buf-size N]\n"
+"  net-hostile  malformed TX/RX chains, no RX buffers, then good traffic\n"
+"               --peer-if IF --seed S --count N [--backend-pid PID]\n"
+"               [--nobuf-seconds S (1.5)]\n"
+"  net-bench    --peer-if IF --dir tx|rx --frame-size N (64..1514)\n"
+"               --seconds S [--warmup S] [--backend-pid PID] [--poll-us US]\n"
+"  tap-direct   the same measurement on the tap itself (readv/writev with\n"
+"               the 12-byte vnet header, no backend): --tap IF --peer-if IF\n"
+"               --dir tx|rx --frame-size N --seconds S\n"
 "common:    --mem-mib N (64)  --queue-size N (256)  --timeout-ms MS (5000)\n"
 "           --no-event-idx  --no-indirect  --help\n"
 "Sizes take K/M/G suffixes. Exit 0 only when every check passes.\n";
@@ -34,7 +47,8 @@ enum {
 	O_SOCKET = 256, O_DISK_SIZE, O_DISK_INDEX, O_READ_ONLY, O_ID,
 	O_FEATURES, O_SEED, O_COUNT, O_CORPUS, O_GOOD_EVERY, O_WAIT_MS, O_RW,
 	O_BS, O_QD, O_SECONDS, O_WARMUP, O_PID, O_POLL_US, O_MEM, O_QSIZE,
-	O_TIMEOUT, O_NO_EIDX, O_NO_IND, O_HELP,
+	O_TIMEOUT, O_NO_EIDX, O_NO_IND, O_PEER_IF, O_TAP, O_MRG, O_RXBUF,
+	O_OFFLOADS, O_DIR, O_FRAME, O_NOBUF, O_HELP,
 };
 
 static const struct option longopts[] = {
@@ -61,6 +75,14 @@ static const struct option longopts[] = {
 	{ "timeout-ms", required_argument, NULL, O_TIMEOUT },
 	{ "no-event-idx", no_argument, NULL, O_NO_EIDX },
 	{ "no-indirect", no_argument, NULL, O_NO_IND },
+	{ "peer-if", required_argument, NULL, O_PEER_IF },
+	{ "tap", required_argument, NULL, O_TAP },
+	{ "mrg-rxbuf", no_argument, NULL, O_MRG },
+	{ "rx-buf-size", required_argument, NULL, O_RXBUF },
+	{ "offloads", required_argument, NULL, O_OFFLOADS },
+	{ "dir", required_argument, NULL, O_DIR },
+	{ "frame-size", required_argument, NULL, O_FRAME },
+	{ "nobuf-seconds", required_argument, NULL, O_NOBUF },
 	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -140,6 +162,16 @@ parse_one(struct drv_opts *o, int c, const char *a)
 	case O_TIMEOUT: o->timeout_ms = num_arg(n, a, 1, 3600000); break;
 	case O_NO_EIDX: o->no_event_idx = true; break;
 	case O_NO_IND: o->no_indirect = true; break;
+	case O_PEER_IF: o->peer_if = a; break;
+	case O_TAP: o->tap = a; break;
+	case O_MRG: o->mrg_rxbuf = true; break;
+	case O_RXBUF: o->rx_buf_size = num_arg(n, a, 64, NET_HDR_LEN +
+	    VIRTIO_NET_MAX_FRAME); break;
+	case O_OFFLOADS: o->offloads = a; break;
+	case O_DIR: o->dir = a; break;
+	case O_FRAME: o->frame_size = num_arg(n, a, NET_MIN_FRAME, NET_FULL_FRAME);
+	    break;
+	case O_NOBUF: o->nobuf_seconds = real_arg(n, a, 0, 60); break;
 	}
 }
 
@@ -150,7 +182,9 @@ parse(struct drv_opts *o, int argc, char **argv)
 
 	*o = (struct drv_opts){ .mem_bytes = 64ull << 20, .timeout_ms = 5000,
 	    .queue_size = 256, .good_every = 50, .hostile_wait_ms = 200,
-	    .seconds = 5, .warmup = 0.3, .poll_us = 50, .qd = 1, .bs = 4096 };
+	    .seconds = 5, .warmup = 0.3, .poll_us = 50, .qd = 1, .bs = 4096,
+	    .offloads = "none", .dir = "tx", .frame_size = NET_FULL_FRAME,
+	    .nobuf_seconds = 1.5 };
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		fputs(usage, argc < 2 ? stderr : stdout);
 		exit(argc < 2 ? 2 : 0);
@@ -179,6 +213,19 @@ parse(struct drv_opts *o, int argc, char **argv)
 static void
 validate(const struct drv_opts *o)
 {
+	if (strcmp(o->offloads, "none") && strcmp(o->offloads, "csum") &&
+	    strcmp(o->offloads, "tso"))
+		bad_arg("offloads", o->offloads, "must be none, csum or tso");
+	if (strcmp(o->dir, "tx") && strcmp(o->dir, "rx"))
+		bad_arg("dir", o->dir, "must be tx or rx");
+	if (!strcmp(o->mode, "tap-direct")) {
+		if (!o->tap || !o->peer_if) {
+			fprintf(stderr, "vu-driver: tap-direct: --tap IF and --peer-if "
+			    "IF are required\n");
+			exit(2);
+		}
+		return;
+	}
 	if (!o->socket) {
 		fprintf(stderr, "vu-driver: %s: --socket PATH is required\n", o->mode);
 		exit(2);
@@ -205,7 +252,13 @@ main(int argc, char **argv)
 		return drv_hostile(&o);
 	if (!strcmp(o.mode, "bench"))
 		return drv_bench(&o);
-	fprintf(stderr, "vu-driver: %s: unknown mode (func, hostile, bench; "
-	    "see --help)\n", o.mode);
+	if (!strcmp(o.mode, "net-func"))
+		return drv_net_func(&o);
+	if (!strcmp(o.mode, "net-hostile"))
+		return drv_net_hostile(&o);
+	if (!strcmp(o.mode, "net-bench") || !strcmp(o.mode, "tap-direct"))
+		return drv_net_bench(&o);
+	fprintf(stderr, "vu-driver: %s: unknown mode (func, hostile, bench, "
+	    "net-func, net-hostile, net-bench, tap-direct; see --help)\n", o.mode);
 	return 2;
 }

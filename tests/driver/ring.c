@@ -51,9 +51,8 @@ drv_need_kick(struct drv_vq *q)
 }
 
 int
-drv_kick(struct drv *d, bool force)
+drv_kick_q(struct drv *d, struct drv_vq *q, bool force)
 {
-	struct drv_vq *q = &d->vq;
 	uint64_t one = 1;
 	bool need;
 
@@ -63,9 +62,15 @@ drv_kick(struct drv *d, bool force)
 	if (!need && !force)
 		return 0;
 	d->kicks++;
-	if (write(d->kick_fd, &one, sizeof(one)) != (ssize_t)sizeof(one))
+	if (write(q->kick_fd, &one, sizeof(one)) != (ssize_t)sizeof(one))
 		return -errno;
 	return 0;
+}
+
+int
+drv_kick(struct drv *d, bool force)
+{
+	return drv_kick_q(d, &d->vq, force);
 }
 
 uint16_t
@@ -89,9 +94,8 @@ drv_vq_get_used(struct drv_vq *q, uint32_t *id, uint32_t *len)
 	return 1;
 }
 
-/* Ask for a used-buffer notification from the next completion on. */
-static void
-drv_arm(struct drv_vq *q)
+void
+drv_vq_arm(struct drv_vq *q)
 {
 	if (q->event_idx)
 		__atomic_store_n(drv_used_event(q), q->last_used, __ATOMIC_RELAXED);
@@ -124,8 +128,8 @@ static int
 drv_poll_fds(struct drv *d, int timeout_ms)
 {
 	struct pollfd p[3] = {
-		{ .fd = d->call_fd, .events = POLLIN },
-		{ .fd = d->err_fd, .events = POLLIN },
+		{ .fd = d->vq.call_fd, .events = POLLIN },
+		{ .fd = d->vq.err_fd, .events = POLLIN },
 		{ .fd = d->f.sock, .events = POLLIN },
 	};
 	uint64_t v;
@@ -139,7 +143,7 @@ drv_poll_fds(struct drv *d, int timeout_ms)
 	if (n == 0)
 		return -ETIMEDOUT;
 	if (p[1].revents) {
-		while (read(d->err_fd, &v, sizeof(v)) == (ssize_t)sizeof(v))
+		while (read(d->vq.err_fd, &v, sizeof(v)) == (ssize_t)sizeof(v))
 			;
 		return -EIO;
 	}
@@ -147,7 +151,7 @@ drv_poll_fds(struct drv *d, int timeout_ms)
 		return drv_peer_closed(d) ? -ECONNRESET : -EPROTO;
 	if (p[0].revents) {
 		d->calls++;
-		while (read(d->call_fd, &v, sizeof(v)) == (ssize_t)sizeof(v))
+		while (read(d->vq.call_fd, &v, sizeof(v)) == (ssize_t)sizeof(v))
 			;
 	}
 	return 0;
@@ -168,7 +172,7 @@ drv_wait_used(struct drv *d, unsigned poll_us, int timeout_ms)
 		uint64_t now = drv_now_ns();
 		int left;
 
-		drv_arm(q);
+		drv_vq_arm(q);
 		if (drv_vq_used_pending(q))
 			return 0;
 		left = now >= deadline ? 0 : (int)((deadline - now + 999999) / 1000000);

@@ -28,7 +28,7 @@ FUZZ_LDFLAGS := $(FUZZ_SAN) -fsanitize=fuzzer -fuse-ld=lld
 # page tables; cli_parse: cli_max_vcpus -> boot_mptable_max_cpus;
 # policy: the seccomp profile parser and its symbol table).
 FUZZ_VMM_SRCS := vmm/boot_x86_64.c vmm/loader_elf.c vmm/loader_bzimage_x86_64.c \
-	vmm/mptable_x86_64.c vmm/memory.c vmm/err.c vmm/cli.c \
+	vmm/mptable_x86_64.c vmm/memory.c vmm/err.c vmm/cli.c vmm/cli_virtio.c \
 	sandbox/policy.c sandbox/policy_syms.c sandbox/forbidden.c \
 	$(wildcard ipc/*.c) $(wildcard devices/*.c) \
 	$(filter-out %/main.c,$(wildcard devices/blk/*.c))

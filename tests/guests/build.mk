@@ -8,7 +8,7 @@
 # with tests/guests/lib.
 
 GUEST_NAMES := boot_state smp serial_echo hello triple_fault emulation_fail irq_selftest \
-	virtio_blk virtio_blk_hostile
+	virtio_blk virtio_blk_hostile virtio_net
 GUEST_SRC   := tests/guests
 GUEST_OUT   := $(BUILD)/guests
 GUEST_OBJ   := $(GUEST_OUT)/obj

@@ -90,7 +90,8 @@ CLI_CASES = [
     ("stray-positional", K + ["vmlinux"], ["vmlinux", "unexpected argument"]),
     ("single-dash", ["-k", "path=x"], ["-k"]),
     ("block-missing-image", K + ["--block", "path=disk.img"], ["--block", "disk.img", "No such file"]),
-    ("net-not-yet", K + ["--net", "tap=tap0"], ["--net", "not supported yet"]),
+    ("net-multicast-mac", K + ["--net", "tap=tap0,mac=01:00:00:00:00:01"],
+     ["--net", "01:00:00:00:00:01", "multicast"]),
     ("control-chars", ["--kernel", "path=k,a\nb=1"], ["--kernel", "unknown key"]),
 ]
 

@@ -417,7 +417,7 @@ def test_help_lists_jail_options_but_not_test_hooks():
 
 # ------------------------------------------------ 7: make seccomp-report
 
-REPORT_LIMITS = {"blk": 30, "vmm": 45, "vcpu": 45, "supervisor": None}
+REPORT_LIMITS = {"blk": 30, "net": 30, "vmm": 45, "vcpu": 45, "supervisor": None}
 
 
 def test_seccomp_report():

@@ -13,7 +13,7 @@ UNIT_LIB_OBJS = $(VMM_LIB_OBJS) $(IPC_OBJS) $(DEV_LIB_OBJS) $(SANDBOX_OBJS) $(PO
 $(BUILD)/tests/unit/%: tests/unit/%.c $(UNIT_LIB_OBJS) | deps-test deps-sandbox
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CCLD    $@")
-	$(Q)$(CC) $(CFLAGS) $(UNIT_CFLAGS) -Ivmm -Idevices/blk -o $@ $< $(UNIT_LIB_OBJS) $(UNIT_EXTRA_OBJS) \
+	$(Q)$(CC) $(CFLAGS) $(UNIT_CFLAGS) -Ivmm -Idevices/blk -Idevices/net -o $@ $< $(UNIT_LIB_OBJS) $(UNIT_EXTRA_OBJS) \
 	  -lcmocka -lpthread $(SANDBOX_LIBS)
 
 # test_policy parses every profile of the build; test_sandbox jails itself

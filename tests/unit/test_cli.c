@@ -108,6 +108,9 @@ static const struct cli_case cases[] = {
 	    "--jail-id", "1000" },
 	    .kernel = "k", .seccomp_log = 1, .forbidden = "socket",
 	    .jail_id = 1000 },
+	{ .name = "net tap", .argv = { "--kernel", "path=k", "--net",
+	    "tap=tap0,mac=52:54:00:00:00:01,id=lan", "--net=socket=/n.sock" },
+	    .kernel = "k" },
 	{ .name = "block x-test-forbidden quoted", .argv = { "--kernel",
 	    "path=k", "--block", "x-test-forbidden=\"ptrace\",path=a" },
 	    .kernel = "k", .forbidden = "ptrace" },
@@ -313,9 +316,100 @@ static const struct cli_case cases[] = {
 	{ .name = "stats twice", .argv = { "--kernel", "path=k", "--stats",
 	    "--stats" },
 	    .err = "--stats: given more than once" },
-	{ .name = "net refused", .argv = { "--kernel", "path=k",
-	    "--net=tap=tap0" },
-	    .err = "--net: not supported yet in this build" },
+	/* --net */
+	{ .name = "net needs tap or socket", .argv = { "--kernel", "path=k",
+	    "--net", "mac=52:54:00:12:34:56" },
+	    .err = "--net: missing tap=NAME or socket=PATH" },
+	{ .name = "net tap and socket", .argv = { "--kernel", "path=k",
+	    "--net=tap=t0,socket=/s" },
+	    .err = "--net: tap= and socket= are mutually exclusive" },
+	{ .name = "net empty tap", .argv = { "--kernel", "path=k",
+	    "--net", "tap=" },
+	    .err = "--net: tap=: empty value" },
+	{ .name = "net empty quoted tap", .argv = { "--kernel", "path=k",
+	    "--net", "tap=\"\"" },
+	    .err = "--net: tap=: empty value" },
+	{ .name = "net tap too long", .argv = { "--kernel", "path=k",
+	    "--net", "tap=0123456789abcdef" },
+	    .err = "--net: tap= is 16 bytes, longer than the 15-byte limit" },
+	{ .name = "net tap slash", .argv = { "--kernel", "path=k",
+	    "--net", "tap=a/b" },
+	    .err = "--net: tap=a/b: not an interface name" },
+	{ .name = "net tap colon", .argv = { "--kernel", "path=k",
+	    "--net", "tap=eth0:1" },
+	    .err = "--net: tap=eth0:1: not an interface name" },
+	{ .name = "net tap percent", .argv = { "--kernel", "path=k",
+	    "--net", "tap=tap%d" },
+	    .err = "--net: tap=tap%d: not an interface name" },
+	{ .name = "net tap space", .argv = { "--kernel", "path=k",
+	    "--net", "tap=\"a b\"" },
+	    .err = "--net: tap=a b: not an interface name" },
+	{ .name = "net tap dotdot", .argv = { "--kernel", "path=k",
+	    "--net", "tap=.." },
+	    .err = "--net: tap=..: not an interface name" },
+	{ .name = "net mac short", .argv = { "--kernel", "path=k",
+	    "--net", "tap=t,mac=52:54:00:12:34" },
+	    .err = "--net: mac=52:54:00:12:34: expected 6 hex pairs "
+	    "XX:XX:XX:XX:XX:XX" },
+	{ .name = "net mac long", .argv = { "--kernel", "path=k",
+	    "--net", "tap=t,mac=52:54:00:12:34:567" },
+	    .err = "--net: mac=52:54:00:12:34:567: expected 6 hex pairs" },
+	{ .name = "net mac not hex", .argv = { "--kernel", "path=k",
+	    "--net", "tap=t,mac=52:54:00:12:34:5g" },
+	    .err = "--net: mac=52:54:00:12:34:5g: expected 6 hex pairs" },
+	{ .name = "net mac dashes", .argv = { "--kernel", "path=k",
+	    "--net", "tap=t,mac=52-54-00-12-34-56" },
+	    .err = "--net: mac=52-54-00-12-34-56: expected 6 hex pairs" },
+	{ .name = "net mac single digits", .argv = { "--kernel", "path=k",
+	    "--net", "tap=t,mac=2:54:00:12:34:56:" },
+	    .err = "--net: mac=2:54:00:12:34:56:: expected 6 hex pairs" },
+	{ .name = "net mac multicast", .argv = { "--kernel", "path=k",
+	    "--net", "tap=t,mac=01:00:5e:00:00:01" },
+	    .err = "--net: mac=01:00:5e:00:00:01: a multicast address" },
+	{ .name = "net mac broadcast", .argv = { "--kernel", "path=k",
+	    "--net", "tap=t,mac=ff:ff:ff:ff:ff:ff" },
+	    .err = "--net: mac=ff:ff:ff:ff:ff:ff: a multicast address" },
+	{ .name = "net mac zero", .argv = { "--kernel", "path=k",
+	    "--net", "tap=t,mac=00:00:00:00:00:00" },
+	    .err = "--net: mac=00:00:00:00:00:00: the all-zero address" },
+	{ .name = "net mac twice", .argv = { "--kernel", "path=k",
+	    "--net", "tap=t,mac=02:00:00:00:00:01,mac=02:00:00:00:00:02" },
+	    .err = "--net: key 'mac' given more than once" },
+	{ .name = "net duplicate id", .argv = { "--kernel", "path=k",
+	    "--net", "tap=a,id=eth1", "--net", "tap=b" },
+	    .err = "--net: id=eth1 used by two interfaces" },
+	{ .name = "net id charset", .argv = { "--kernel", "path=k",
+	    "--net", "tap=a,id=e th" },
+	    .err = "--net: id=e th: only letters, digits" },
+	{ .name = "net read_only", .argv = { "--kernel", "path=k",
+	    "--net", "tap=a,read_only=on" },
+	    .err = "--net: unknown key 'read_only'" },
+	{ .name = "net no argument", .argv = { "--kernel", "path=k",
+	    "--net" },
+	    .err = "--net: missing argument (expected tap=...)" },
+	{ .name = "net socket too long", .argv = { "--kernel", "path=k",
+	    "--net", "socket=/0123456789012345678901234567890123456789"
+	    "0123456789012345678901234567890123456789012345678901234567890123456789" },
+	    .err = "--net: socket= is 111 bytes, longer than the 107-byte" },
+	{ .name = "net x-test-forbidden with socket", .argv = { "--kernel",
+	    "path=k", "--net", "socket=/s,x-test-forbidden=ptrace" },
+	    .err = "--net: x-test-forbidden= needs tap=" },
+	{ .name = "net x-test-forbidden unknown", .argv = { "--kernel",
+	    "path=k", "--net", "tap=t,x-test-forbidden=read" },
+	    .err = "--net: x-test-forbidden=read: expected openat, execve, "
+	    "socket or ptrace" },
+	{ .name = "8 devices, nets last", .argv = { "--kernel", "path=k",
+	    "--block", "path=a", "--block", "path=a", "--block", "path=a",
+	    "--block", "path=a", "--net", "tap=a", "--net", "tap=b",
+	    "--net", "tap=c", "--net", "tap=d" },
+	    .err = "--net: at most 7 virtio devices (IRQs 5..11), --block and "
+	    "--net together" },
+	{ .name = "8 devices, block last", .argv = { "--kernel", "path=k",
+	    "--net", "tap=a", "--net", "tap=b", "--net", "tap=c",
+	    "--net", "tap=d", "--net", "tap=e", "--net", "tap=f",
+	    "--net", "tap=g", "--block", "path=a" },
+	    .err = "--block: at most 7 virtio devices (IRQs 5..11), --block and "
+	    "--net together" },
 	{ .name = "jail id 0", .argv = { "--kernel", "path=k", "--jail-id",
 	    "0" },
 	    .err = "--jail-id: 0: not in 1..3999999936" },
@@ -528,7 +622,9 @@ test_usage_documents_everything(void **state)
 	    "--net", "socket=", "read_only=on|off", "id=", "--stats",
 	    "virtio_mmio.device=4K@ADDR:IRQ", "VMM_BLK_BIN",
 		"--help", "-h", "default 256", "default 1)", "0x100000",
-		BOOT_DEFAULT_CMDLINE, "4095", "later issues",
+		BOOT_DEFAULT_CMDLINE, "4095", "tap=NAME", "VMM_NET_BIN",
+		"mac=XX:XX:XX:XX:XX:XX", "52:54:00:12:34:56 + n", "eth0, eth1",
+		"--block and --net together", "at most 15 bytes",
 		"Examples:", "--vcpu num=2", "--memory size_mib=1024",
 		"--jail-id N", "1..3999999936 (default 400000)", "--seccomp-log",
 		"blocked syscall NAME", "ENOSYS",
@@ -608,6 +704,113 @@ test_block_good(void **state)
 	assert_false(cfg.stats);
 }
 
+/* Every parsed --net has exactly one backend, a unique short id, a
+ * unicast non-zero MAC, and its window after the blocks. */
+static void
+check_nets_sane(const struct vmm_config *cfg)
+{
+	static const uint8_t zero[CLI_MAC_LEN];
+	unsigned i, j;
+
+	assert_in_range(cfg->nblock + cfg->nnet, 0, CLI_MAX_VIRTIO);
+	for (i = 0; i < cfg->nnet; i++) {
+		const struct cli_net *n = &cfg->net[i];
+
+		assert_true((n->tap != NULL) != (n->socket != NULL));
+		assert_true(n->tap == NULL || n->tap == n->tap_buf);
+		assert_in_range(n->tap ? strlen(n->tap) : 1, 1, CLI_IFNAME_MAX);
+		assert_in_range(strlen(n->id), 1, CLI_ID_MAX);
+		assert_false(n->socket != NULL && n->test_forbidden != NULL);
+		assert_false(n->mac[0] & 1);
+		assert_memory_not_equal(n->mac, zero, CLI_MAC_LEN);
+		assert_int_equal(n->jail_id, cfg->jail_id + 1 + cfg->nblock + i);
+		assert_int_equal(n->seccomp_log, cfg->seccomp_log);
+		for (j = 0; j < i; j++)
+			assert_string_not_equal(n->id, cfg->net[j].id);
+	}
+}
+
+static void
+assert_mac(const struct cli_net *n, const char *want)
+{
+	char got[18];
+
+	snprintf(got, sizeof(got), "%02x:%02x:%02x:%02x:%02x:%02x", n->mac[0],
+	    n->mac[1], n->mac[2], n->mac[3], n->mac[4], n->mac[5]);
+	assert_string_equal(got, want);
+}
+
+/* --net good cases: order among --block, defaults (ids, MACs by position
+ * among --net), keys, jail ids by window, the hidden test key. */
+static void
+test_net_good(void **state)
+{
+	static struct vmm_config cfg;
+	char *argv[] = { "vmm-reference", "--kernel", "path=k", "--net",
+	    "tap=tap0", "--block", "path=d0", "--net",
+	    "socket=/run/net.sock,id=ext,mac=02:00:00:00:00:01",
+	    "--net=mac=\"AA:bb:cC:dd:ee:0F\",tap=\"t.2-x_y\"", "--jail-id", "1000",
+	    "--seccomp-log", "--net", "tap=0123456789abcde,x-test-forbidden=socket",
+	    "--block", "socket=/b.sock", NULL };
+	int argc = (int)(sizeof(argv) / sizeof(argv[0])) - 1;
+	struct err e = { "" };
+
+	(void)state;
+	if (cli_parse(argc, argv, 0, &cfg, &e) != 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(cfg.nblock, 2);
+	assert_int_equal(cfg.nnet, 4);
+	assert_int_equal(cfg.block[0].jail_id, 1001);
+	assert_int_equal(cfg.block[1].jail_id, 1002);
+	assert_string_equal(cfg.net[0].tap, "tap0");
+	assert_null(cfg.net[0].socket);
+	assert_string_equal(cfg.net[0].id, "eth0");
+	assert_mac(&cfg.net[0], "52:54:00:12:34:56");
+	assert_null(cfg.net[0].test_forbidden);
+	assert_int_equal(cfg.net[0].jail_id, 1003);
+	assert_true(cfg.net[0].seccomp_log);
+	assert_null(cfg.net[1].tap);
+	assert_string_equal(cfg.net[1].socket, "/run/net.sock");
+	assert_string_equal(cfg.net[1].id, "ext");
+	assert_mac(&cfg.net[1], "02:00:00:00:00:01");
+	assert_string_equal(cfg.net[2].tap, "t.2-x_y");
+	assert_string_equal(cfg.net[2].id, "eth2");
+	assert_mac(&cfg.net[2], "aa:bb:cc:dd:ee:0f");
+	assert_string_equal(cfg.net[3].tap, "0123456789abcde");
+	assert_mac(&cfg.net[3], "52:54:00:12:34:59");
+	assert_string_equal(cfg.net[3].test_forbidden, "socket");
+	assert_int_equal(cfg.net[3].jail_id, 1006);
+	check_blocks_sane(&cfg);
+	check_nets_sane(&cfg);
+	/* a plain command line has no interfaces */
+	assert_int_equal(cli_parse(3, argv, 0, &cfg, &e), 0);
+	assert_int_equal(cfg.nnet, 0);
+}
+
+/* Seven interfaces fill every window; their default MACs and ids count
+ * up by position, and --block ids stay apart from --net ids. */
+static void
+test_net_seven(void **state)
+{
+	static struct vmm_config cfg;
+	char *argv[] = { "vmm-reference", "--kernel", "path=k",
+	    "--net", "tap=a", "--net", "tap=b", "--net", "tap=c,id=vda",
+	    "--net", "tap=d", "--net", "tap=e", "--net", "tap=f",
+	    "--net", "socket=/g", NULL };
+	int argc = (int)(sizeof(argv) / sizeof(argv[0])) - 1;
+	struct err e = { "" };
+
+	(void)state;
+	if (cli_parse(argc, argv, 0, &cfg, &e) != 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(cfg.nnet, 7);
+	assert_string_equal(cfg.net[2].id, "vda");
+	assert_string_equal(cfg.net[6].id, "eth6");
+	assert_mac(&cfg.net[6], "52:54:00:12:34:5c");
+	assert_int_equal(cfg.net[6].jail_id, SANDBOX_DEFAULT_ID + 7);
+	check_nets_sane(&cfg);
+}
+
 /* The vCPU limit is the MP table's room, capped at CLI_MAX_VCPUS. */
 static void
 test_vcpu_limit(void **state)
@@ -643,6 +846,8 @@ static const char *const vocab[] = {
 	"size_mib", "num", "0x", "0", "1", "9", "4096", "0xfffff000",
 	"18446744073709551616", " ", "a", "\n", "\xff", "x", "\\",
 	"--jail-id", "--seccomp-log", "x-test-forbidden", "openat", "3999999937",
+	"tap", "mac", "52:54:00:12:34:56", ":", "01:", "00:00:00:00:00:00",
+	"0123456789abcdef",
 };
 #define NVOCAB (sizeof(vocab) / sizeof(vocab[0]))
 
@@ -690,6 +895,7 @@ check_fuzz_result(int r, const struct vmm_config *cfg, const struct err *e)
 	assert_int_equal(cfg->kernel_load_addr & 0xfff, 0);
 	assert_in_range(cfg->jail_id, 1, CLI_JAIL_ID_MAX);
 	check_blocks_sane(cfg);
+	check_nets_sane(cfg);
 }
 
 /* Random argv from the vocabulary: mostly rejected early. */
@@ -789,6 +995,8 @@ main(void)
 		cmocka_unit_test(test_usage_documents_everything),
 		cmocka_unit_test(test_vcpu_limit),
 		cmocka_unit_test(test_block_good),
+		cmocka_unit_test(test_net_good),
+		cmocka_unit_test(test_net_seven),
 		cmocka_unit_test(test_fuzz),
 	};
 

@@ -396,7 +396,7 @@ test_file_errors(void **state)
 static void
 test_real_profiles(void **state)
 {
-	static const char *const roles[] = { "vmm", "vcpu", "blk", "supervisor" };
+	static const char *const roles[] = { "vmm", "vcpu", "blk", "net", "supervisor" };
 	char msg[POLICY_MSG_MAX], path[512];
 	struct policy p = { 0 };
 	glob_t g;

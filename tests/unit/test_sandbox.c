@@ -772,6 +772,37 @@ test_cfg_errors(void **state)
 	assert_int_equal(sandbox_seccomp(NULL, false, "x", msg), -EINVAL);
 }
 
+/* sandbox_fsize: the role's limit, raised only when stderr is a regular
+ * file (a log the limit would make lose every message) to its size plus
+ * SANDBOX_LOG_ROOM; stdout does not count (jailed roles do not write it). */
+static void
+test_fsize_log_file(void **state)
+{
+	char path[] = "/tmp/test_sandbox_fsize.XXXXXX";
+	int saved1 = dup(STDOUT_FILENO), saved2 = dup(STDERR_FILENO);
+	int p[2], f = mkstemp(path);
+
+	(void)state;
+	assert_true(saved1 >= 0 && saved2 >= 0 && f >= 0);
+	unlink(path);
+	assert_int_equal(pipe(p), 0);
+	assert_true(dup2(p[1], STDOUT_FILENO) >= 0 && dup2(p[1], STDERR_FILENO) >= 0);
+	assert_int_equal(sandbox_fsize(0), 0);
+	assert_int_equal(sandbox_fsize(4096), 4096);
+	assert_int_equal(write(f, "0123456789", 10), 10);
+	assert_true(dup2(f, STDERR_FILENO) >= 0);
+	assert_true(sandbox_fsize(0) == 10 + SANDBOX_LOG_ROOM);
+	assert_true(sandbox_fsize(SANDBOX_LOG_ROOM * 2) == SANDBOX_LOG_ROOM * 2);
+	assert_true(dup2(p[1], STDERR_FILENO) >= 0 && dup2(f, STDOUT_FILENO) >= 0);
+	assert_int_equal(sandbox_fsize(4096), 4096);
+	assert_true(dup2(saved1, STDOUT_FILENO) >= 0 && dup2(saved2, STDERR_FILENO) >= 0);
+	close(saved1);
+	close(saved2);
+	close(p[0]);
+	close(p[1]);
+	close(f);
+}
+
 int
 main(void)
 {
@@ -787,6 +818,7 @@ main(void)
 		cmocka_unit_test(test_supervisor_usr1),
 		cmocka_unit_test(test_supervisor_term),
 		cmocka_unit_test(test_new_pid_ns_forward),
+		cmocka_unit_test(test_fsize_log_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,7 +5,10 @@
  * (skipped when it is not built): guest RAM in a memfd, the driver's
  * register sequence, one read through the rings, reset, and the backend's
  * death turning into DEVICE_NEEDS_RESET. No KVM: kicks are written to the
- * kick eventfd and the interrupt is read from the call eventfd.
+ * kick eventfd and the interrupt is read from the call eventfd. And the
+ * virtio-net frontend (vhost_net.c) against an in-process vhost-user-net
+ * backend (ipc/vu_backend on a thread, no CONFIG protocol feature): the
+ * features and config space the guest sees, and what SET_FEATURES sends.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -669,6 +674,215 @@ test_vhost_dev_e2e(void **state)
 	gm_destroy(&vm.mem);
 }
 
+/* ---- virtio-net against an in-process backend (socket=) ---- */
+
+#define NET_Q0 0x10000ull
+#define NET_Q1 0x20000ull
+
+struct net_fake {
+	char path[108];
+	int lsock;
+	pthread_t thread;
+	struct vu_backend_config cfg;
+	_Atomic uint64_t acked;      /* SET_FEATURES */
+	atomic_uint started;         /* bit per queue_start */
+	int rc;
+};
+
+static void
+net_fake_set_features(void *dev, uint64_t features)
+{
+	atomic_store(&((struct net_fake *)dev)->acked, features);
+}
+
+static int
+net_fake_queue_start(void *dev, struct vu_backend *b, const struct vu_mem *mem,
+    const struct vu_vring_config *cfg)
+{
+	(void)b;
+	(void)mem;
+	atomic_fetch_or(&((struct net_fake *)dev)->started, 1u << cfg->index);
+	return 0;
+}
+
+static uint16_t
+net_fake_queue_stop(void *dev, unsigned index)
+{
+	atomic_fetch_and(&((struct net_fake *)dev)->started, ~(1u << index));
+	return 0;
+}
+
+static void
+net_fake_queue_kick(void *dev, struct vu_backend *b, unsigned index)
+{
+	(void)dev;
+	(void)b;
+	(void)index;
+}
+
+static const struct vu_backend_ops net_fake_ops = {
+	.set_features = net_fake_set_features,
+	.queue_start = net_fake_queue_start,
+	.queue_stop = net_fake_queue_stop,
+	.queue_kick = net_fake_queue_kick,
+};
+
+static void *
+net_fake_thread(void *arg)
+{
+	struct net_fake *x = arg;
+	int c = accept4(x->lsock, NULL, NULL, SOCK_CLOEXEC);
+
+	x->rc = c < 0 ? -errno : vu_backend_run(c, &x->cfg);
+	if (c >= 0)
+		close(c);
+	return NULL;
+}
+
+/* Listen on a fresh socket and serve one frontend with `features`
+ * (VERSION_1 ...) and `nqueues` queues; MQ and REPLY_ACK, never CONFIG. */
+static void
+net_fake_start(struct net_fake *x, uint64_t features, unsigned nqueues)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	static int seq;
+
+	memset(x, 0, sizeof(*x));
+	snprintf(x->path, sizeof(x->path), "/tmp/test_virtio_mmio.%d.%d.sock",
+	    (int)getpid(), seq++);
+	unlink(x->path);
+	strcpy(sa.sun_path, x->path);
+	x->lsock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(x->lsock >= 0);
+	assert_int_equal(bind(x->lsock, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(x->lsock, 1), 0);
+	x->cfg = (struct vu_backend_config){
+		.name = "fake-net", .num_queues = nqueues, .max_queue_size = 256,
+		.features = features, .ops = &net_fake_ops, .dev = x,
+		.protocol_features = F(VHOST_USER_PROTOCOL_F_MQ) |
+		    F(VHOST_USER_PROTOCOL_F_REPLY_ACK),
+	};
+	assert_int_equal(pthread_create(&x->thread, NULL, net_fake_thread, x), 0);
+}
+
+static void
+net_fake_end(struct net_fake *x)
+{
+	assert_int_equal(pthread_join(x->thread, NULL), 0);
+	close(x->lsock);
+	unlink(x->path);
+}
+
+static struct cli_net
+net_cli(const char *path)
+{
+	struct cli_net n = { .id = "eth0", .mac = { 0x52, 0x54, 0, 0xab, 0xcd, 0x01 } };
+
+	strcpy(n.socket_buf, path);
+	n.socket = n.socket_buf;
+	return n;
+}
+
+#define NET_BACKEND_FEATURES (F(VIRTIO_F_VERSION_1) | F(VIRTIO_NET_F_CSUM) | \
+	F(VIRTIO_NET_F_GUEST_CSUM) | F(VIRTIO_NET_F_MRG_RXBUF) | \
+	F(VIRTIO_F_RING_EVENT_IDX) | F(VIRTIO_NET_F_CTRL_VQ) | F(VIRTIO_NET_F_MQ) | \
+	F(VIRTIO_NET_F_MTU))
+
+/* What the guest reads: device 1, two queues, our MAC and LINK_UP, the
+ * backend's offloads without CTRL_VQ/MQ/MTU, plus MAC and STATUS. */
+static void
+net_check_offer(struct vhost_dev *d)
+{
+	static const uint8_t mac[6] = { 0x52, 0x54, 0, 0xab, 0xcd, 0x01 };
+	struct virtio_net_config c;
+	unsigned i;
+
+	assert_int_equal(rd(&d->mmio, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_NET);
+	assert_int_equal(d->nqueues, 2);
+	assert_int_equal(d->mmio.device_features,
+	    F(VIRTIO_F_VERSION_1) | F(VIRTIO_NET_F_CSUM) | F(VIRTIO_NET_F_GUEST_CSUM) |
+	    F(VIRTIO_NET_F_MRG_RXBUF) | F(VIRTIO_F_RING_EVENT_IDX) |
+	    F(VIRTIO_NET_F_MAC) | F(VIRTIO_NET_F_STATUS));
+	for (i = 0; i < sizeof(c); i++)      /* byte reads, as a driver may */
+		virtio_mmio_access(&d->mmio, VIRTIO_MMIO_CONFIG + i, (uint8_t *)&c + i,
+		    1, false);
+	assert_memory_equal(c.mac, mac, 6);
+	assert_int_equal(c.status, VIRTIO_NET_S_LINK_UP);
+	assert_int_equal(c.max_virtqueue_pairs, 1);
+	wr(&d->mmio, VIRTIO_MMIO_QUEUE_SEL, 2);
+	assert_int_equal(rd(&d->mmio, VIRTIO_MMIO_QUEUE_NUM_MAX), 0);
+}
+
+static void
+test_vhost_net_socket(void **state)
+{
+	static struct vm vm;
+	uint64_t want = F(VIRTIO_F_VERSION_1) | F(VIRTIO_NET_F_CSUM) |
+	    F(VIRTIO_NET_F_MRG_RXBUF);
+	struct vhost_dev *d = NULL;
+	struct net_fake x;
+	struct cli_net n;
+	struct err e;
+
+	(void)state;
+	net_fake_start(&x, NET_BACKEND_FEATURES, 2);
+	n = net_cli(x.path);
+	assert_int_equal(gm_create(&vm.mem, 2 << 20, &e), 0);
+	if (vhost_dev_create_net(&n, 3, &d, &e) < 0)
+		fail_msg("vhost_dev_create_net: %s", e.msg);
+	d->vm = &vm;
+	assert_string_equal(d->name, "net eth0");
+	net_check_offer(d);
+	/* the driver takes MAC and STATUS: only the backend's bits go out */
+	negotiate(&d->mmio, want | F(VIRTIO_NET_F_MAC) | F(VIRTIO_NET_F_STATUS));
+	assert_int_equal(rd(&d->mmio, VIRTIO_MMIO_STATUS), ST_FEAT);
+	setup_queue(&d->mmio, VIRTIO_NET_RXQ, 64, NET_Q0);
+	setup_queue(&d->mmio, VIRTIO_NET_TXQ, 64, NET_Q1);
+	wr(&d->mmio, VIRTIO_MMIO_STATUS, ST_FEAT | VIRTIO_STATUS_DRIVER_OK);
+	assert_int_equal(rd(&d->mmio, VIRTIO_MMIO_STATUS), ST_FEAT | VIRTIO_STATUS_DRIVER_OK);
+	assert_false(d->mmio.failed);
+	assert_int_equal(atomic_load(&x.acked) & ~F(VHOST_USER_F_PROTOCOL_FEATURES), want);
+	assert_int_equal(atomic_load(&x.started), 3);
+	wr(&d->mmio, VIRTIO_MMIO_STATUS, 0);
+	assert_int_equal(atomic_load(&x.started), 0);
+	vhost_dev_destroy_all(&d, 1, 1000);
+	net_fake_end(&x);
+	assert_int_equal(x.rc, 0);
+	gm_destroy(&vm.mem);
+}
+
+/* A backend with one queue, or without VERSION_1: one line, nothing left. */
+static void
+test_vhost_net_refused(void **state)
+{
+	static const struct { uint64_t features; unsigned nq; const char *msg; } c[] = {
+		{ NET_BACKEND_FEATURES, 1, "the backend serves 1 queue; virtio-net "
+		    "needs 2 (RX and TX)" },
+		{ F(VIRTIO_NET_F_CSUM), 2, "the backend does not offer VIRTIO_F_VERSION_1" },
+	};
+	struct vhost_dev *d = NULL;
+	struct net_fake x;
+	struct cli_net n;
+	char want[256];
+	struct err e;
+	unsigned i;
+
+	(void)state;
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		net_fake_start(&x, c[i].features, c[i].nq);
+		n = net_cli(x.path);
+		assert_int_equal(vhost_dev_create_net(&n, 0, &d, &e) < 0, 1);
+		snprintf(want, sizeof(want), "--net socket=%s: %s", x.path, c[i].msg);
+		assert_string_equal(e.msg, want);
+		assert_null(d);
+		net_fake_end(&x);
+	}
+	n = net_cli("/nonexistent/net.sock");
+	assert_true(vhost_dev_create_net(&n, 0, &d, &e) < 0);
+	assert_string_equal(e.msg, "--net socket=/nonexistent/net.sock: connect: No "
+	    "such file or directory (no vhost-user backend accepted within 5 s)");
+}
+
 int
 main(void)
 {
@@ -682,6 +896,8 @@ main(void)
 		cmocka_unit_test(test_config_space),
 		cmocka_unit_test(test_cmdline),
 		cmocka_unit_test(test_vhost_dev_e2e),
+		cmocka_unit_test(test_vhost_net_socket),
+		cmocka_unit_test(test_vhost_net_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

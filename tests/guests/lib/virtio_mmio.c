@@ -228,22 +228,38 @@ static int setup_queue0(struct vmmio_dev *d, const char *prefix)
 	return 0;
 }
 
-int vmmio_init(struct vmmio_dev *d, uint64_t want, const char *prefix)
+int vmmio_init_begin(struct vmmio_dev *d, uint64_t want, const char *prefix)
 {
-	uint8_t vector = (uint8_t)(VMMIO_FIRST_VECTOR + d->index);
-
 	GUEST_ASSERT(d->index < VMMIO_MAX_DEVICES);
 	vmmio_reset(d);
 	set_status(d, VIRTIO_STATUS_ACKNOWLEDGE);
 	set_status(d, VIRTIO_STATUS_DRIVER);
-	if (negotiate(d, want, prefix) || setup_queue0(d, prefix)) {
+	if (negotiate(d, want, prefix)) {
 		set_status(d, VIRTIO_STATUS_FAILED);
 		return -1;
 	}
+	return 0;
+}
+
+void vmmio_init_end(struct vmmio_dev *d)
+{
+	uint8_t vector = (uint8_t)(VMMIO_FIRST_VECTOR + d->index);
+
 	vector_dev[d->index] = d;
 	irq_register(vector, vmmio_isr);
 	ioapic_route(d->gsi, vector, 0);   /* ISA IRQ: edge, active high */
 	set_status(d, VIRTIO_STATUS_DRIVER_OK);
+}
+
+int vmmio_init(struct vmmio_dev *d, uint64_t want, const char *prefix)
+{
+	if (vmmio_init_begin(d, want, prefix))
+		return -1;
+	if (setup_queue0(d, prefix)) {
+		set_status(d, VIRTIO_STATUS_FAILED);
+		return -1;
+	}
+	vmmio_init_end(d);
 	return 0;
 }
 

@@ -76,6 +76,14 @@ bool vmmio_probe(struct vmmio_dev *d, uint32_t device_id, const char *prefix);
  * or -1 with the reason printed under prefix. */
 int vmmio_init(struct vmmio_dev *d, uint64_t want, const char *prefix);
 
+/* vmmio_init in two halves, for a driver that sets up its own queues
+ * (virtio_net: queues 0 and 1) in between. _begin: reset, ACKNOWLEDGE,
+ * DRIVER, features and FEATURES_OK (as vmmio_init; 0 or -1 with FAILED set
+ * and the reason printed). _end: route the IRQ (gsi -> vector 0x30 + index,
+ * edge; the handler counts d->irqs) and set DRIVER_OK. */
+int vmmio_init_begin(struct vmmio_dev *d, uint64_t want, const char *prefix);
+void vmmio_init_end(struct vmmio_dev *d);
+
 /* Write 0 to Status and wait until it reads 0 (2.4.2). */
 void vmmio_reset(struct vmmio_dev *d);
 
