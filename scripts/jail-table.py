@@ -4,9 +4,11 @@
 Usage (as root, needs /dev/kvm; elsewhere: scripts/kvm-in-tcg.sh
 'scripts/jail-table.py'):  scripts/jail-table.py [--build DIR]
 
-Boots the virtio_blk selftest guest with two disks (vmmref.blk_mode=
-wait_kill: it stops at "ready for kill" and waits), starts a standalone
-`vmm-blk --socket` beside it, and reads from /proc, for every process of
+Boots the virtio_net selftest guest (it serves its interface until the VM
+is killed) with two disks and one `--net tap=` interface (in a network
+namespace of its own, deleted at the end), starts a
+standalone `vmm-blk --socket` and a standalone `vmm-net --socket --tap`
+beside it, and reads from /proc, for every process of
 the jail (sandbox/sandbox.h): uid, capability sets, NoNewPrivs, Seccomp,
 which namespaces differ from this script's, what its root directory holds,
 its open fds (what they point at), its threads, and the number of syscalls
@@ -16,6 +18,7 @@ import argparse
 import os
 import pathlib
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -24,6 +27,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
 import blk   # noqa: E402
 import jail  # noqa: E402
+from netns import NetNS  # noqa: E402
 
 
 def profile_counts(build):
@@ -42,6 +46,10 @@ def fd_kinds(pid):
         except OSError:
             continue
         t = re.sub(r"\[\d+\]", "", t)
+        # a process that started in another mount namespace (`ip netns
+        # exec` makes one) reads its /dev fds relative to that /dev
+        t = re.sub(r"^/(kvm|null|console|net/tun)$", r"/dev/\1", t)
+        t = re.sub(r"^/dev/net/tun$", "/dev/net/tun (the tap)", t)
         t = re.sub(r"^/dev/pts/\d+$", "tty", t)
         t = re.sub(r"^/memfd:.*", "memfd (guest RAM)", t)
         t = re.sub(r"^pipe:$", "pipe", t)
@@ -78,13 +86,21 @@ def main():
     counts = profile_counts(build)
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="jail-table."))
     imgs = [blk.make_image(tmp / f"d{i}.img", 1 << 20, d=i) for i in range(2)]
-    guest = build / "guests" / "virtio_blk-pvh.elf"
-    vm = subprocess.Popen([str(build / "vmm-reference"), "--kernel",
-                           f'path={guest},cmdline="console=ttyS0 vmmref.blk_mode=wait_kill"',
-                           "--memory", "size_mib=128", "--vcpu", "num=2"] +
-                          sum([["--block", f"path={i}"] for i in imgs], []),
-                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE)
+    guest = build / "guests" / "virtio_net-pvh.elf"
+    ns = NetNS()
+    ns.add_tap("tap0", "10.77.0.1/24")
+    ns.add_tap("tap1", "10.78.0.1/24")
+    vm = ns.popen([str(build / "vmm-reference"), "--kernel",
+                   f'path={guest},cmdline="console=ttyS0"',
+                   "--memory", "size_mib=128", "--vcpu", "num=2"] +
+                  sum([["--block", f"path={i}"] for i in imgs], []) +
+                  ["--net", "tap=tap0"],
+                  stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                  stderr=subprocess.PIPE)
+    net_sock = tmp / "net.sock"
+    net_standalone = ns.popen([str(build / "vmm-net"), "--socket", str(net_sock),
+                               "--tap", "tap1"], stdin=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE)
     sock = tmp / "blk.sock"
     disk = blk.make_image(tmp / "s.img", 1 << 20)
     standalone = subprocess.Popen([str(build / "vmm-blk"), "--socket", str(sock),
@@ -92,17 +108,22 @@ def main():
                                   stderr=subprocess.PIPE)
     try:
         out = b""
-        while b"ready for kill" not in out:
+        signal.alarm(300)       # a guest that never gets there: fail, not hang
+        while b"virtio_net: ready" not in out:
             line = vm.stdout.readline()
             if not line:
                 raise SystemExit(f"the VM ended early: {vm.stderr.read().decode()}")
             out += line
-        t = jail.VmmTree(vm.pid, 2)
+        signal.alarm(0)
+        t = jail.VmmTree(vm.pid, 2, nnet=1)
         server = jail.blk_server(standalone.pid)
+        net_server = jail.wait_for(lambda: jail.only_child(net_standalone.pid, "vmm-net"),
+                                   "the jailed child of the standalone vmm-net")
         conn = jail.vu_connect(sock)
+        net_conn = jail.vu_connect(net_sock)
         jail.supervisor_problems(t.supervisor, "vmm supervisor", (2, 4))  # waits for it
-        for s in t.blk_sups + [standalone.pid]:
-            jail.supervisor_problems(s, "vmm-blk supervisor")
+        for s in t.blk_sups + [standalone.pid] + t.net_sups + [net_standalone.pid]:
+            jail.supervisor_problems(s, "device supervisor")
         print("| process | uid | CapEff/CapPrm/CapBnd | NoNewPrivs | Seccomp | "
               "new namespaces | root | open fds | threads | profile (syscalls) |")
         print("|---|---|---|---|---|---|---|---|---|---|")
@@ -112,14 +133,20 @@ def main():
         print(row("vmm-blk (vda)", t.blks[0], "blk", counts))
         print(row("vmm-blk --socket supervisor", standalone.pid, "supervisor", counts))
         print(row("vmm-blk --socket (serving)", server, "blk", counts))
+        print(row("vmm-net supervisor (eth0)", t.net_sups[0], "supervisor", counts))
+        print(row("vmm-net (eth0)", t.nets[0], "net", counts))
+        print(row("vmm-net --socket supervisor", net_standalone.pid, "supervisor", counts))
+        print(row("vmm-net --socket (serving)", net_server, "net", counts))
         print(f"\n(vcpu profile: {counts.get('vcpu', '?')} syscalls; the vmm's "
               f"{len(os.listdir(f'/proc/{t.vmm}/task'))} threads: main thread "
               f"vmm profile, each vCPU thread the vcpu profile)")
         conn.close()
+        net_conn.close()
     finally:
-        for p in (vm, standalone):
+        for p in (vm, standalone, net_standalone):
             p.kill()
             p.wait()
+        ns.close()
 
 
 if __name__ == "__main__":

@@ -120,34 +120,39 @@ def only_child(pid, what):
 
 class VmmTree:
     """The processes of a running vmm (see the module docstring).
-    blk_sups[i] / blks[i] serve device i (vda, vdb, ...): device processes
-    are started in device order, so their pids in the vmm's PID namespace
-    (counting up from 2 in a fresh namespace) give the order."""
+    blk_sups[i] / blks[i] serve disk i (vda, vdb, ...), net_sups[i] /
+    nets[i] interface i (eth0, ...): device processes are started in
+    device order, so their pids in the vmm's PID namespace (counting up
+    from 2 in a fresh namespace) give the order."""
 
-    def __init__(self, launched, ndev, timeout=10):
+    def __init__(self, launched, ndev, timeout=10, nnet=0):
         self.supervisor = launched
 
         def complete():
             vmm = only_child(launched, "vmm supervisor")
             if vmm is None:
                 return None
-            sups = [c for c in children_of(vmm) if comm(c) == "vmm-blk"]
-            if len(sups) != ndev:
-                return None
-            blks = [only_child(s, "vmm-blk supervisor") for s in sups]
-            if None in blks:
-                return None
-            return vmm, sups, blks
-        vmm, sups, blks = wait_for(complete, f"the vmm's tree with {ndev} vmm-blk "
-                                   f"supervisors, each with its jailed child", timeout)
-        order = sorted(range(ndev), key=lambda i: pid_in_own_ns(sups[i]))
+            found = []
+            for name, n in (("vmm-blk", ndev), ("vmm-net", nnet)):
+                sups = [c for c in children_of(vmm) if comm(c) == name]
+                if len(sups) != n:
+                    return None
+                kids = [only_child(s, f"{name} supervisor") for s in sups]
+                if None in kids:
+                    return None
+                order = sorted(range(n), key=lambda i: pid_in_own_ns(sups[i]))
+                found.append(([sups[i] for i in order], [kids[i] for i in order]))
+            return vmm, found
+        what = f"{ndev} vmm-blk" + (f" and {nnet} vmm-net" if nnet else "")
+        vmm, found = wait_for(complete, f"the vmm's tree with {what} supervisors, "
+                              f"each with its jailed child", timeout)
         self.vmm = vmm
-        self.blk_sups = [sups[i] for i in order]
-        self.blks = [blks[i] for i in order]
+        (self.blk_sups, self.blks), (self.net_sups, self.nets) = found
         self.idents = [ident(p) for p in self.all()]
 
     def all(self):
-        return [self.supervisor, self.vmm] + self.blk_sups + self.blks
+        return [self.supervisor, self.vmm] + self.blk_sups + self.blks + \
+            self.net_sups + self.nets
 
     def msg_pid(self, dev):
         """The pid of device dev's process as the vmm reports it: its

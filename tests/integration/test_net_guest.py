@@ -25,11 +25,10 @@ import time
 
 import pytest
 
-from blk import children_of, comm, make_image, wait_for_socket
+from blk import make_image, wait_for_socket
 from conftest import BUILD, SLOW, VMM, guest
-from jail import (DEFAULT_ID, alive, ident, jail_problems, ns, only_child,
-                  pid_in_own_ns, signal_until_dead, supervisor_problems, wait_for,
-                  wait_gone)
+from jail import (DEFAULT_ID, VmmTree, alive, ident, jail_problems, ns,
+                  signal_until_dead, supervisor_problems, wait_gone)
 from netns import netns  # noqa: F401 (the fixture)
 
 VMM_NET = BUILD / "vmm-net"
@@ -252,30 +251,9 @@ def capture(sock, ethertype, timeout):
     return got
 
 
-class NetTree:
-    """The vmm-net processes of a running vmm (launched = the vmm's
-    supervisor, whose only child is the vmm): per --net, a vmm-net
-    supervisor (child of the vmm; the pid the vmm's messages name) with one
-    jailed vmm-net, pid 1 of its own PID namespace (jail.py, sandbox.h).
-    Ordered as the vmm started them (their pids in the vmm's namespace)."""
-
-    def __init__(self, launched, nnet, timeout=10):
-        def complete():
-            vmm = only_child(launched, "vmm supervisor")
-            if vmm is None:
-                return None
-            sups = [c for c in children_of(vmm) if comm(c) == "vmm-net"]
-            if len(sups) != nnet:
-                return None
-            nets = [only_child(s, "vmm-net supervisor") for s in sups]
-            return None if None in nets else (vmm, sups, nets)
-        vmm, sups, nets = wait_for(complete, f"the vmm's tree with {nnet} vmm-net "
-                                   f"supervisors, each with its jailed child", timeout * SLOW)
-        order = sorted(range(nnet), key=lambda i: pid_in_own_ns(sups[i]))
-        self.supervisor, self.vmm = launched, vmm
-        self.sups = [sups[i] for i in order]
-        self.nets = [nets[i] for i in order]
-        self.idents = [ident(x) for x in [launched, vmm] + self.sups + self.nets]
+def NetTree(launched, nnet, nblk=0, timeout=10):
+    """The vmm's tree (jail.VmmTree) with nnet vmm-net and nblk vmm-blk."""
+    return VmmTree(launched, nblk, timeout * SLOW, nnet=nnet)
 
 
 def netns_inode(ns_):
@@ -385,7 +363,7 @@ def test_killing_vmm_net_leaves_vmm_and_guest_alive(kvm, netns):
     finally:
         vm.kill()
     assert_clean_exit(vm, out, err)
-    assert re.search(rf"net eth0: vmm-net \(pid {tree.sups[0]}\) killed by signal 9 "
+    assert re.search(rf"net eth0: vmm-net \(pid {tree.net_sups[0]}\) killed by signal 9 "
                      r"\(SIGKILL\)", err), vm.logs()
     assert "virtio_net: device needs reset" in out, vm.logs()
     wait_gone(tree.idents, timeout=15)
@@ -398,7 +376,7 @@ def net_jail_problems(t, netns_, window):
     window `window`), plus: its namespaces are neither the vmm's nor the
     namespace holding the tap (it works on the fd it was given)."""
     uid = DEFAULT_ID + 1 + window if AS_ROOT else os.getuid()
-    sup, srv = t.sups[0], t.nets[0]
+    sup, srv = t.net_sups[0], t.nets[0]
     bad = jail_problems(sup, "vmm-net supervisor", uid=uid, gid=uid, pid_ns_new=False,
                         user_ns_new=not AS_ROOT, check_groups=AS_ROOT)
     bad += supervisor_problems(sup, "vmm-net supervisor")
@@ -437,7 +415,7 @@ def test_vmm_net_is_jailed(kvm, netns, tmp_path):
     try:
         vm.wait_out("virtio_net: ready")
         ping(netns, "10.77.0.2", 1)           # served from inside the jail
-        t = NetTree(vm.pid, 1)
+        t = NetTree(vm.pid, 1, nblk=1)
         bad = net_jail_problems(t, netns, window=1)
         assert not bad, "\n".join(bad)
     finally:
@@ -458,7 +436,7 @@ def test_forbidden_syscall_kills_only_vmm_net(kvm, netns, name):
     finally:
         vm.kill()
     assert_clean_exit(vm, out, err)
-    assert re.search(rf"net eth0: vmm-net \(pid {t.sups[0]}\) killed by signal 31 "
+    assert re.search(rf"net eth0: vmm-net \(pid {t.net_sups[0]}\) killed by signal 31 "
                      r"\(SIGSYS\)", err), vm.logs()
     # the guest was alive to see the reset, and ended the VM itself
     assert "virtio_net: device needs reset" in out, vm.logs()
