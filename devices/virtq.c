@@ -224,7 +224,7 @@ vq_set_broken(struct vq *vq)
 }
 
 void
-vq_push(struct vq *vq, uint16_t head, uint32_t len)
+vq_fill(struct vq *vq, uint16_t head, uint32_t len)
 {
 	struct virtq_used_elem *u;
 
@@ -234,7 +234,21 @@ vq_push(struct vq *vq, uint16_t head, uint32_t len)
 	STORE(&u->id, (uint32_t)head);
 	STORE(&u->len, len);
 	vq->used_idx++;
+}
+
+void
+vq_flush(struct vq *vq)
+{
+	if (vq->num == 0)
+		return;
 	__atomic_store_n(&vq->used->idx, vq->used_idx, __ATOMIC_RELEASE);
+}
+
+void
+vq_push(struct vq *vq, uint16_t head, uint32_t len)
+{
+	vq_fill(vq, head, len);
+	vq_flush(vq);
 }
 
 bool

@@ -106,6 +106,15 @@ void vq_set_broken(struct vq *vq);
 /* Return a chain: write used element {head, len} and publish used->idx. */
 void vq_push(struct vq *vq, uint16_t head, uint32_t len);
 
+/* vq_push in two halves, for a batch: vq_fill writes used element {head,
+ * len} and advances the shadow index only; vq_flush publishes every
+ * filled element with one release store of used->idx (one cache line
+ * handed to the driver per batch instead of per chain). Call vq_flush
+ * before vq_should_notify, before the ring stops and before returning to
+ * the poll loop; vq_push publishes earlier fills too. */
+void vq_fill(struct vq *vq, uint16_t head, uint32_t len);
+void vq_flush(struct vq *vq);
+
 /*
  * After one or more vq_push: whether the driver wants a used-buffer
  * notification (EVENT_IDX: the used_event rule over the pushes since the

@@ -1,8 +1,8 @@
 /*
  * The virtio-net device: features, the tap's offloads, TX (chain ->
  * writev to the tap, straight from guest memory, behind a checked copy of
- * the header) and RX (tap -> bounce buffer -> one chain, or several with
- * MRG_RXBUF). Bad chains are returned with used len 0 and counted; a ring
+ * the header) and RX (tap -> readv straight into one chain, or through a
+ * bounce buffer into several with MRG_RXBUF). Bad chains are returned with used len 0 and counted; a ring
  * vq_pop finds broken stops and signals the err fd. No allocation.
  */
 #include <errno.h>
@@ -27,6 +27,8 @@ _Static_assert(NET_TUN_F_CSUM == TUN_F_CSUM && NET_TUN_F_TSO4 == TUN_F_TSO4 &&
     NET_TUN_F_UFO == TUN_F_UFO, "TUN_F_* values");
 _Static_assert(sizeof(((struct net_dev *)0)->tx_iov) / sizeof(struct iovec) <= IOV_MAX,
     "one writev");
+_Static_assert(sizeof(((struct net_dev *)0)->rx_iov) / sizeof(struct iovec) <= IOV_MAX,
+    "one readv");
 
 void
 net_init(struct net_dev *d, int tap, bool ufo)
@@ -250,8 +252,9 @@ net_tx_write(struct net_dev *d, const struct vq_elem *e)
 }
 
 /*
- * One TX chain: 1 pushed (sent or dropped), 0 nothing available, -EAGAIN
- * the tap is full (chain held in tx_elem), -EIO the ring broke.
+ * One TX chain: 1 filled (sent or dropped; the caller vq_flushes), 0
+ * nothing available, -EAGAIN the tap is full (chain held in tx_elem),
+ * -EIO the ring broke.
  */
 static int
 net_tx_one(struct net_dev *d)
@@ -268,14 +271,14 @@ net_tx_one(struct net_dev *d)
 		bad = rc == -EBADMSG ? &d->stats.bad_chain : net_tx_check(d, e);
 		if (bad != NULL) {
 			(*bad)++;
-			vq_push(vq, e->head, 0);
+			vq_fill(vq, e->head, 0);
 			return 1;
 		}
 	}
 	d->tx_pending = net_tx_write(d, e) == -EAGAIN;
 	if (d->tx_pending)
 		return -EAGAIN;
-	vq_push(vq, e->head, 0);
+	vq_fill(vq, e->head, 0);            /* published by the caller's vq_flush */
 	return 1;
 }
 
@@ -294,6 +297,7 @@ net_tx_batch(struct net_dev *d, struct vu_backend *b)
 			break;
 		pushed = true;
 	}
+	vq_flush(vq);
 	if (pushed && vq_should_notify(vq))
 		vu_backend_notify(b, TXQ);
 	if (rc == -EIO)
@@ -384,25 +388,21 @@ net_rx_get(struct net_dev *d, struct vq_elem *e)
 	return -EAGAIN;
 }
 
-/* Publish the used entries of the held chains in one used->idx store: a
- * driver must not see the first buffer of a merged frame before the
- * others (Linux drops a frame whose buffers are missing). */
+/* Fill the used entries of the held chains, to be published together by
+ * one vq_flush (net_rx_run's end, net_rx_release): a driver must not see
+ * the first buffer of a merged frame before the others (Linux drops a
+ * frame whose buffers are missing), and one used->idx store per batch of
+ * frames keeps that cache line from bouncing to the driver per frame. */
 static void
 net_rx_push_held(struct net_dev *d, bool fill)
 {
 	struct vq *vq = &d->vq[RXQ];
-	struct virtq_used_elem *u;
 	unsigned i, n = d->rx_nheads;
 
 	if (n == 0 || vq->num == 0)
 		return;
-	for (i = 0; i + 1 < n; i++) {
-		u = &vq->used->ring[(uint16_t)(vq->used_idx + i) & (vq->num - 1)];
-		__atomic_store_n(&u->id, (uint32_t)d->rx_heads[i], __ATOMIC_RELAXED);
-		__atomic_store_n(&u->len, fill ? d->rx_lens[i] : 0, __ATOMIC_RELAXED);
-	}
-	vq->used_idx = (uint16_t)(vq->used_idx + n - 1);
-	vq_push(vq, d->rx_heads[n - 1], fill ? d->rx_lens[n - 1] : 0);
+	for (i = 0; i < n; i++)
+		vq_fill(vq, d->rx_heads[i], fill ? d->rx_lens[i] : 0);
 	d->rx_nheads = 0;
 	d->rx_first_valid = false;
 }
@@ -417,7 +417,11 @@ net_rx_release(struct net_dev *d)
 		d->rx_nheads = 1;
 	}
 	net_rx_push_held(d, false);
+	vq_flush(&d->vq[RXQ]);
 	d->rx_off = 0;
+	if (d->rx_direct)                       /* its bytes went with the chain */
+		d->rx_have = false;
+	d->rx_direct = false;
 }
 
 /* Copy frame bytes from rx_off into chain e after `skip` bytes; record it. */
@@ -439,9 +443,8 @@ net_rx_fill(struct net_dev *d, const struct vq_elem *e, size_t skip)
 static void
 net_rx_complete(struct net_dev *d)
 {
-	struct virtio_net_hdr_v1 h;
+	struct virtio_net_hdr_v1 h = d->rx_hdr;
 
-	memcpy(&h, d->rx_buf, NET_HDR_BYTES);
 	h.num_buffers = (uint16_t)d->rx_nheads;
 	if (!(d->features & F(VIRTIO_NET_F_GUEST_CSUM)))
 		h.flags = 0;
@@ -449,6 +452,7 @@ net_rx_complete(struct net_dev *d)
 	net_rx_push_held(d, true);
 	d->stats.rx_frames++;
 	d->rx_have = false;
+	d->rx_direct = false;
 	d->rx_off = 0;
 }
 
@@ -478,6 +482,13 @@ net_rx_deliver(struct net_dev *d)
 	bool mrg = d->features & F(VIRTIO_NET_F_MRG_RXBUF);
 	int rc;
 
+	if (d->rx_direct) {                     /* already in rx_first, whole */
+		d->rx_heads[0] = d->rx_first.head;
+		d->rx_lens[0] = (uint32_t)d->rx_len;
+		d->rx_nheads = 1;
+		net_rx_complete(d);
+		return 1;
+	}
 	if (!d->rx_first_valid) {
 		rc = net_rx_get(d, &d->rx_first);
 		if (rc <= 0)
@@ -528,15 +539,51 @@ net_rx_hdr_ok(const struct net_dev *d, const struct virtio_net_hdr_v1 *h)
 	}
 }
 
-/* Read one frame from the tap into rx_buf: 1, 0 (none), -errno. */
+/* Copy the first len bytes of chain e's writable segments to buf (len <=
+ * e->in_len). */
+static void
+net_in_to_buf(const struct vq_elem *e, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+	unsigned i;
+
+	for (i = e->out_num; i < e->out_num + e->in_num && len > 0; i++) {
+		size_t n = e->iov[i].iov_len < len ? e->iov[i].iov_len : len;
+
+		memcpy(p, e->iov[i].iov_base, n);
+		p += n;
+		len -= n;
+	}
+}
+
+/*
+ * One read from the tap. With an unused RX chain popped (rx_first, no
+ * frame bytes in it yet) and few enough segments, straight into it, with
+ * rx_buf behind it for what does not fit: a frame that fits is delivered
+ * without a copy (rx_direct); a longer one is put together in rx_buf
+ * (its head copied back from the chain) and goes the merged way. Else
+ * into rx_buf. The header is copied out once and checked; only that copy
+ * is written back. Returns 1 (read: rx_have, or dropped), 0 (none),
+ * -errno.
+ */
 static int
 net_rx_read(struct net_dev *d)
 {
+	struct vq_elem *e = &d->rx_first;
+	bool direct = d->rx_first_valid && d->rx_nheads == 0 &&
+	    e->in_num < sizeof(d->rx_iov) / sizeof(d->rx_iov[0]);
+	size_t room = direct ? (size_t)e->in_len : 0;
 	struct virtio_net_hdr_v1 h;
 	ssize_t r;
 
+	unsigned n = direct ? e->in_num : 0;
+
+	if (direct)
+		memcpy(d->rx_iov, &e->iov[e->out_num], n * sizeof(struct iovec));
+	d->rx_iov[n] = (struct iovec){ d->rx_buf,
+	    room < sizeof(d->rx_buf) ? sizeof(d->rx_buf) - room : 0 };
 	do
-		r = read(d->tap, d->rx_buf, sizeof(d->rx_buf));
+		r = readv(d->tap, d->rx_iov, (int)n + 1);
 	while (r < 0 && errno == EINTR);
 	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return 0;
@@ -546,12 +593,30 @@ net_rx_read(struct net_dev *d)
 		net_tap_error(d, "read", EBADMSG);      /* no frame after the header */
 		return 1;
 	}
-	memcpy(&h, d->rx_buf, sizeof(h));
+	if ((size_t)r > room + d->rx_iov[n].iov_len) {
+		/* tun returns the frame's whole length, the rest cut off */
+		net_tap_error(d, "read", EMSGSIZE);
+		return 1;
+	}
+	if (direct)
+		net_in_to_buf(e, &h, sizeof(h));        /* in_len >= 12 (net_rx_pop) */
+	else
+		memcpy(&h, d->rx_buf, sizeof(h));
 	if (!net_rx_hdr_ok(d, &h)) {
 		net_tap_error(d, "read", EPROTO);       /* offloads not negotiated */
 		return 1;
 	}
+	if (direct && (size_t)r > room) {
+		/* [room, r) is at rx_buf[0]: make rx_buf the whole frame */
+		memmove(d->rx_buf + room, d->rx_buf, (size_t)r - room);
+		net_in_to_buf(e, d->rx_buf, room);
+		direct = false;
+	}
+	if (!direct)
+		memcpy(d->rx_buf, &h, sizeof(h));       /* the checked copy */
+	d->rx_hdr = h;
 	d->rx_len = (size_t)r;
+	d->rx_direct = direct;
 	d->rx_have = true;
 	return 1;
 }
@@ -577,7 +642,19 @@ net_rx_run(struct net_dev *d, struct vu_backend *b)
 		if (!d->rx_have) {
 			if (d->tap_dead)
 				break;
+			/* a chain first, so the frame can be read into it */
+			if (!d->rx_first_valid && d->rx_nheads == 0) {
+				rc = net_rx_pop(d, &d->rx_first);
+				if (rc < 0)
+					break;          /* -EAGAIN / -EIO: below */
+				d->rx_first_valid = rc == 1;
+			}
 			rc = net_rx_read(d);
+			if (rc == -EFAULT && d->rx_first_valid) {
+				rc = -EIO;      /* the chain is not mapped memory:
+				                 * the ring's fault, not the tap's */
+				break;
+			}
 			if (rc < 0 && net_tap_failed(d, "read failed", -rc) &&
 			    vq_should_notify(&d->vq[TXQ]))
 				vu_backend_notify(b, TXQ);
@@ -592,6 +669,7 @@ net_rx_run(struct net_dev *d, struct vu_backend *b)
 		if (rc <= 0)
 			break;
 	}
+	vq_flush(vq);                           /* the frames of this run */
 	if (vq->used_idx != used && vq_should_notify(vq))
 		vu_backend_notify(b, RXQ);
 	if (rc == -EAGAIN)
@@ -707,8 +785,12 @@ net_tap_writable(struct net_dev *d, struct vu_backend *b)
 {
 	if (vu_backend_vring_ready(b, TXQ)) {
 		net_tx_run(d, b);
-	} else if (net_tx_one(d) == 1 && vq_should_notify(&d->vq[TXQ])) {
-		vu_backend_notify(b, TXQ);
+	} else {
+		int rc = net_tx_one(d);
+
+		vq_flush(&d->vq[TXQ]);
+		if (rc == 1 && vq_should_notify(&d->vq[TXQ]))
+			vu_backend_notify(b, TXQ);
 	}
 }
 

@@ -13,9 +13,11 @@
  * <= VIRTIO_NET_MAX_FRAME, header fields the negotiated features allow),
  * its header copied out of guest memory (checked once, used once), and
  * the frame written to the tap with one writev straight from guest
- * memory. RX: one frame read from the tap into a bounce buffer, then
- * copied into one chain, or with MRG_RXBUF as many as it needs
- * (num_buffers set, the used entries published together). A guest that
+ * memory. RX: one frame read from the tap straight into the chain popped
+ * for it (a bounce buffer behind it), or, when it does not fit, put
+ * together in the bounce buffer and copied into as many chains as it
+ * needs with MRG_RXBUF (num_buffers set, the used entries published
+ * together). A guest that
  * posts no RX buffer: the frame read stays held, the tap is not polled
  * and RX kicks are enabled until the driver adds buffers.
  */
@@ -78,8 +80,13 @@ struct net_dev {
 	int (*set_offload)(int tap, unsigned flags);
 	struct net_stats stats;
 	struct vq vq[NET_NUM_QUEUES];
-	/* RX: a frame from the tap in rx_buf[0, rx_len) (header first). */
+	/* RX: a frame from the tap in rx_buf[0, rx_len) (header first), or,
+	 * rx_direct, read straight into rx_first (the common case: the frame
+	 * fits the chain popped before the read); rx_hdr is its header,
+	 * copied and checked. */
 	bool rx_have;
+	bool rx_direct;
+	struct virtio_net_hdr_v1 rx_hdr;
 	bool rx_waiting;                  /* no RX buffer: tap not polled */
 	unsigned rx_bad_left;             /* bad RX chains this run may still
 	                                   * return before it yields (rekick) */
@@ -98,6 +105,7 @@ struct net_dev {
 	struct vq_elem rx_first;
 	struct vq_elem rx_elem;
 	struct iovec tx_iov[1024];        /* header copy + frame segments */
+	struct iovec rx_iov[1024];        /* rx_first's segments + rx_buf */
 	uint8_t rx_buf[NET_BUF_BYTES];
 	uint8_t tx_buf[NET_BUF_BYTES];    /* a frame of more than 1023 segments */
 };

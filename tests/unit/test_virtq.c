@@ -452,6 +452,25 @@ test_push_publishes_used(void **state)
 	assert_int_equal(used()->ring[1].id, 5);
 }
 
+/* vq_fill writes the element but not used->idx; vq_flush publishes every
+ * filled one at once; vq_push after fills publishes them too. */
+static void
+test_fill_then_flush(void **state)
+{
+	(void)state;
+	vq_fill(&fx.vq, 3, 100);
+	vq_fill(&fx.vq, 4, 50);
+	assert_int_equal(used()->idx, 0);
+	assert_int_equal(used()->ring[0].id, 3);
+	assert_int_equal(used()->ring[1].len, 50);
+	vq_flush(&fx.vq);
+	assert_int_equal(used()->idx, 2);
+	vq_fill(&fx.vq, 6, 1);
+	vq_push(&fx.vq, 7, 2);
+	assert_int_equal(used()->idx, 4);
+	assert_int_equal(used()->ring[3].id, 7);
+}
+
 static void
 test_init_resumes_used_idx(void **state)
 {
@@ -616,6 +635,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_bad_chain_then_good, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_avail_index_wraps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_push_publishes_used, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fill_then_flush, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_init_resumes_used_idx, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_notify_no_event_idx, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_notify_event_idx, setup, teardown),
