@@ -23,21 +23,20 @@
 #include <limits.h>
 #include <linux/fs.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "blk.h"
+#include "common/dev_main.h"
 #include "sandbox.h"
 
 #define PROG "vmm-blk"
+const char dev_prog[] = PROG;
 /* RLIMIT_NOFILE: 0-2, the listening and the connected socket, the disk,
  * the fds of one message in flight, kick/call/err per queue, and slack
  * (transient fds: a region's fd until it is mapped). */
@@ -61,19 +60,6 @@ struct blk_args {
 };
 
 static struct blk_dev blk_device;    /* ~17 KiB: not on the stack */
-
-static void __attribute__((noreturn, format(printf, 1, 2)))
-die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, PROG ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
 
 static void
 usage(FILE *f)
@@ -108,20 +94,6 @@ usage(FILE *f)
 	    SANDBOX_DEFAULT_ID + 100);
 }
 
-/* A decimal number in [min, max], else die naming the option. */
-static unsigned long
-parse_num(const char *opt, const char *s, unsigned long min, unsigned long max)
-{
-	unsigned long v;
-	char *end;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (*s < '0' || *s > '9' || *end != '\0' || errno != 0 || v < min || v > max)
-		die("%s: '%s' is not a number in %lu..%lu", opt, s, min, max);
-	return v;
-}
-
 static const struct option long_opts[] = {
 	{ "socket", required_argument, NULL, 's' },
 	{ "socket-fd", required_argument, NULL, 'S' },
@@ -144,44 +116,35 @@ parse_opt(struct blk_args *a, int c, const char *bad)
 {
 	switch (c) {
 	case 's': a->socket_path = optarg; break;
-	case 'S': a->socket_fd = (int)parse_num("--socket-fd", optarg, 0, INT_MAX); break;
+	case 'S': a->socket_fd = (int)dev_parse_num("--socket-fd", optarg, 0, INT_MAX); break;
 	case 'd': a->disk_path = optarg; break;
-	case 'D': a->disk_fd = (int)parse_num("--disk-fd", optarg, 0, INT_MAX); break;
+	case 'D': a->disk_fd = (int)dev_parse_num("--disk-fd", optarg, 0, INT_MAX); break;
 	case 'r': a->read_only = true; break;
 	case 'i': a->id = optarg; break;
-	case 'q': a->queues = (unsigned)parse_num("--queues", optarg, 1, BLK_MAX_QUEUES); break;
-	case 'p': a->poll_us = (unsigned)parse_num("--poll-us", optarg, 0, BLK_MAX_POLL_US); break;
+	case 'q': a->queues = (unsigned)dev_parse_num("--queues", optarg, 1, BLK_MAX_QUEUES); break;
+	case 'p': a->poll_us = (unsigned)dev_parse_num("--poll-us", optarg, 0, BLK_MAX_POLL_US); break;
 	case 'o': a->once = true; break;
 	case 'j':
-		a->jail_id = (unsigned)parse_num("--jail-id", optarg, 1, SANDBOX_MAX_ID);
+		a->jail_id = (unsigned)dev_parse_num("--jail-id", optarg, 1, SANDBOX_MAX_ID);
 		a->jail_id_given = true;
 		break;
 	case 'l': a->seccomp_log = true; break;
 	case 'x': a->test_forbidden = optarg; break;
 	case 'h': usage(stdout); exit(0);
-	case ':': die("%s: missing argument (try --help)", bad);
-	default: die("%s: unknown option (try --help)", bad);
+	case ':': dev_die("%s: missing argument (try --help)", bad);
+	default: dev_die("%s: unknown option (try --help)", bad);
 	}
 }
 
 static void
 check_args(const struct blk_args *a)
 {
-	if ((a->socket_path != NULL) == (a->socket_fd >= 0))
-		die("give exactly one of --socket and --socket-fd (try --help)");
+	dev_check_common_args(a->socket_path, a->socket_fd, a->once, a->jail_id_given,
+	    a->test_forbidden);
 	if ((a->disk_path != NULL) == (a->disk_fd >= 0))
-		die("give exactly one of --disk and --disk-fd (try --help)");
-	if (a->once && a->socket_path == NULL)
-		die("--once: only with --socket");
+		dev_die("give exactly one of --disk and --disk-fd (try --help)");
 	if (strlen(a->id) == 0 || strlen(a->id) > VIRTIO_BLK_ID_BYTES)
-		die("--id: '%s' must be 1..%u bytes", a->id, VIRTIO_BLK_ID_BYTES);
-	if (a->jail_id_given && geteuid() != 0)
-		die("--jail-id: only as root; as uid %u the jail keeps uid %u in a user "
-		    "namespace", (unsigned)geteuid(), (unsigned)geteuid());
-	if (a->test_forbidden != NULL &&
-	    sandbox_test_forbidden_index(a->test_forbidden, strlen(a->test_forbidden)) < 0)
-		die("--x-test-forbidden: '%s': expected openat, execve, socket or ptrace",
-		    a->test_forbidden);
+		dev_die("--id: '%s' must be 1..%u bytes", a->id, VIRTIO_BLK_ID_BYTES);
 }
 
 static void
@@ -200,7 +163,7 @@ parse_args(struct blk_args *a, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":", long_opts, NULL)) != -1)
 		parse_opt(a, c, argv[optind - 1]);
 	if (optind < argc)
-		die("%s: unexpected argument (try --help)", argv[optind]);
+		dev_die("%s: unexpected argument (try --help)", argv[optind]);
 	check_args(a);
 }
 
@@ -213,15 +176,15 @@ disk_size(int fd, const char *name)
 	uint64_t size;
 
 	if (fstat(fd, &st) < 0)
-		die("disk %s: %s", name, strerror(errno));
+		dev_die("disk %s: %s", name, strerror(errno));
 	if (S_ISREG(st.st_mode))
 		size = (uint64_t)st.st_size;
 	else if (!S_ISBLK(st.st_mode))
-		die("disk %s: not a regular file or block device", name);
+		dev_die("disk %s: not a regular file or block device", name);
 	else if (ioctl(fd, BLKGETSIZE64, &size) < 0)
-		die("disk %s: BLKGETSIZE64: %s", name, strerror(errno));
+		dev_die("disk %s: BLKGETSIZE64: %s", name, strerror(errno));
 	if (size == 0 || size % VIRTIO_BLK_SECTOR_SIZE != 0)
-		die("disk %s: size %llu is not a %smultiple of 512", name,
+		dev_die("disk %s: size %llu is not a %smultiple of 512", name,
 		    (unsigned long long)size, size == 0 ? "non-zero " : "");
 	return size;
 }
@@ -233,13 +196,13 @@ check_disk_fd(int fd, const char *name, bool read_only)
 	int fl = fcntl(fd, F_GETFL);
 
 	if (fl < 0)
-		die("disk %s: %s", name, strerror(errno));
+		dev_die("disk %s: %s", name, strerror(errno));
 	if ((fl & O_ACCMODE) == O_WRONLY)
-		die("disk %s: opened write-only; reads need O_RDONLY or O_RDWR", name);
+		dev_die("disk %s: opened write-only; reads need O_RDONLY or O_RDWR", name);
 	if ((fl & O_ACCMODE) == O_RDONLY && !read_only)
-		die("disk %s: opened read-only; pass --read-only", name);
+		dev_die("disk %s: opened read-only; pass --read-only", name);
 	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
-		die("disk %s: %s", name, strerror(errno));
+		dev_die("disk %s: %s", name, strerror(errno));
 }
 
 static int
@@ -255,70 +218,15 @@ open_disk(const struct blk_args *a, char *name, size_t name_len)
 	snprintf(name, name_len, "%s", a->disk_path);
 	fd = open(a->disk_path, (a->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	if (fd < 0)
-		die("disk %s: %s", name, strerror(errno));
+		dev_die("disk %s: %s", name, strerror(errno));
 	return fd;
 }
 
-/* Bind and listen on path, replacing a stale socket file. */
+/* One frontend (dev_serve_listener's callback). */
 static int
-listen_on(const char *path)
+serve_one(int sock, void *cfg)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct stat st;
-	int s;
-
-	if (strlen(path) == 0 || strlen(path) >= sizeof(sa.sun_path))
-		die("socket %s: path empty or longer than %zu bytes", path,
-		    sizeof(sa.sun_path) - 1);
-	memcpy(sa.sun_path, path, strlen(path));
-	if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode))
-		die("socket %s: exists and is not a socket", path);
-	if (unlink(path) < 0 && errno != ENOENT)
-		die("socket %s: unlink: %s", path, strerror(errno));
-	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (s < 0)
-		die("socket: %s", strerror(errno));
-	if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		die("socket %s: bind: %s", path, strerror(errno));
-	if (listen(s, 1) < 0)
-		die("socket %s: listen: %s", path, strerror(errno));
-	return s;
-}
-
-/* Serve frontends one at a time on the listening socket ls. With --once
- * the socket file stays behind: the jail reaches no path (the next start
- * replaces it). */
-static int
-serve_listener(const struct blk_args *a, int ls, const struct vu_backend_config *cfg)
-{
-	int s, rc;
-
-	for (;;) {
-		s = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
-		if (s < 0 && errno == EINTR)
-			continue;
-		if (s < 0)
-			die("socket %s: accept: %s", a->socket_path, strerror(errno));
-		rc = vu_backend_run(s, cfg);
-		close(s);
-		if (a->once)
-			return rc == 0 ? 0 : 1;
-	}
-}
-
-/* The connected socket we were given (--socket-fd), checked. */
-static int
-check_socket_fd(int fd)
-{
-	struct stat st;
-
-	if (fstat(fd, &st) < 0)
-		die("socket fd %d: %s", fd, strerror(errno));
-	if (!S_ISSOCK(st.st_mode))
-		die("socket fd %d: not a socket", fd);
-	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
-		die("socket fd %d: %s", fd, strerror(errno));
-	return fd;
+	return vu_backend_run(sock, cfg);
 }
 
 /* RLIMIT_FSIZE: we write only inside the disk, never past its end. A
@@ -335,33 +243,6 @@ disk_fsize(int fd, uint64_t size)
 	return (rlim_t)((size + BLK_FSIZE_ALIGN - 1) & ~(BLK_FSIZE_ALIGN - 1));
 }
 
-/* Into the jail with the socket and the disk; the hidden test trigger
- * (its sigaction is not in the blk profile), then the blk profile. */
-static void
-jail(const struct blk_args *a, int sock, int disk_fd, uint64_t size)
-{
-	char msg[SANDBOX_MSG_MAX];
-	int keep[2] = { sock, disk_fd };
-	bool root = geteuid() == 0;
-	rlim_t nofile = BLK_NOFILE(a->queues);
-	struct sandbox_cfg sc;
-
-	if ((rlim_t)(sock > disk_fd ? sock : disk_fd) >= nofile)
-		nofile = (rlim_t)(sock > disk_fd ? sock : disk_fd) + 1;
-	sc = (struct sandbox_cfg){
-		.role = PROG, .keep_fds = keep, .nkeep = 2, .new_pid_ns = true,
-		.uid = root ? a->jail_id : getuid(), .gid = root ? a->jail_id : getgid(),
-		.nofile = nofile, .fsize = sandbox_fsize(disk_fsize(disk_fd, size)),
-		.nproc_zero = true,
-		.prog = NULL, .seccomp_log = a->seccomp_log,
-	};
-	if (sandbox_enter(&sc, msg) < 0 ||
-	    (a->test_forbidden != NULL &&
-	     sandbox_test_forbidden_arm(a->test_forbidden, msg) < 0) ||
-	    sandbox_seccomp(&sandbox_prog_blk, a->seccomp_log, PROG, msg) < 0)
-		die("%s", msg);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -373,18 +254,22 @@ main(int argc, char **argv)
 
 	parse_args(&a, argc, argv);
 	if (a.socket_fd >= 0 && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
-		die("prctl(PR_SET_PDEATHSIG): %s", strerror(errno));
+		dev_die("prctl(PR_SET_PDEATHSIG): %s", strerror(errno));
 	signal(SIGPIPE, SIG_IGN);
 	fd = open_disk(&a, disk_name, sizeof(disk_name));
 	size = disk_size(fd, disk_name);
 	if (blk_init(&blk_device, fd, size, a.read_only, a.id, a.queues) < 0)
-		die("disk %s: cannot set up the device", disk_name);
+		dev_die("disk %s: cannot set up the device", disk_name);
 	blk_device.poll_us = a.poll_us;
 	snprintf(name, sizeof(name), PROG " %s", a.id);
 	blk_backend_config(&blk_device, name, &cfg);
-	sock = a.socket_fd >= 0 ? check_socket_fd(a.socket_fd) : listen_on(a.socket_path);
-	jail(&a, sock, fd, size);
+	sock = a.socket_fd >= 0 ? dev_check_socket_fd(a.socket_fd) : dev_listen_on(a.socket_path);
+	/* into the jail with the socket and the disk; files never grow
+	 * past the disk */
+	dev_jail(sock, fd, a.jail_id, BLK_NOFILE(a.queues),
+	    sandbox_fsize(disk_fsize(fd, size)), a.seccomp_log, a.test_forbidden,
+	    &sandbox_prog_blk);
 	if (a.socket_fd >= 0)
 		return vu_backend_run(sock, &cfg) == 0 ? 0 : 1;
-	return serve_listener(&a, sock, &cfg);
+	return dev_serve_listener(sock, a.socket_path, a.once, serve_one, &cfg);
 }

@@ -27,22 +27,20 @@
 #include <limits.h>
 #include <net/if.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 #include <linux/if_tun.h>
 
 #include "net.h"
+#include "common/dev_main.h"
 #include "sandbox.h"
 
 #define PROG "vmm-net"
+const char dev_prog[] = PROG;
 /* RLIMIT_NOFILE: 0-2, the listening and the connected socket, the tap,
  * the fds of one message in flight, kick/call/err per queue, and slack
  * (a region's fd until it is mapped, the reference eventfd). */
@@ -65,19 +63,6 @@ struct net_args {
 };
 
 static struct net_dev net_device;    /* ~200 KiB of buffers: not on the stack */
-
-static void __attribute__((noreturn, format(printf, 1, 2)))
-die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, PROG ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
 
 static void
 usage(FILE *f)
@@ -109,20 +94,6 @@ usage(FILE *f)
 	    SANDBOX_DEFAULT_ID + 200);
 }
 
-/* A decimal number in [min, max], else die naming the option. */
-static unsigned long
-parse_num(const char *opt, const char *s, unsigned long min, unsigned long max)
-{
-	unsigned long v;
-	char *end;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (*s < '0' || *s > '9' || *end != '\0' || errno != 0 || v < min || v > max)
-		die("%s: '%s' is not a number in %lu..%lu", opt, s, min, max);
-	return v;
-}
-
 static const struct option long_opts[] = {
 	{ "socket", required_argument, NULL, 's' },
 	{ "socket-fd", required_argument, NULL, 'S' },
@@ -142,43 +113,34 @@ parse_opt(struct net_args *a, int c, const char *bad)
 {
 	switch (c) {
 	case 's': a->socket_path = optarg; break;
-	case 'S': a->socket_fd = (int)parse_num("--socket-fd", optarg, 0, INT_MAX); break;
+	case 'S': a->socket_fd = (int)dev_parse_num("--socket-fd", optarg, 0, INT_MAX); break;
 	case 't': a->tap_name = optarg; break;
-	case 'T': a->tap_fd = (int)parse_num("--tap-fd", optarg, 0, INT_MAX); break;
+	case 'T': a->tap_fd = (int)dev_parse_num("--tap-fd", optarg, 0, INT_MAX); break;
 	case 'i': a->id = optarg; break;
 	case 'o': a->once = true; break;
 	case 'j':
-		a->jail_id = (unsigned)parse_num("--jail-id", optarg, 1, SANDBOX_MAX_ID);
+		a->jail_id = (unsigned)dev_parse_num("--jail-id", optarg, 1, SANDBOX_MAX_ID);
 		a->jail_id_given = true;
 		break;
 	case 'l': a->seccomp_log = true; break;
 	case 'x': a->test_forbidden = optarg; break;
 	case 'h': usage(stdout); exit(0);
-	case ':': die("%s: missing argument (try --help)", bad);
-	default: die("%s: unknown option (try --help)", bad);
+	case ':': dev_die("%s: missing argument (try --help)", bad);
+	default: dev_die("%s: unknown option (try --help)", bad);
 	}
 }
 
 static void
 check_args(const struct net_args *a)
 {
-	if ((a->socket_path != NULL) == (a->socket_fd >= 0))
-		die("give exactly one of --socket and --socket-fd (try --help)");
+	dev_check_common_args(a->socket_path, a->socket_fd, a->once, a->jail_id_given,
+	    a->test_forbidden);
 	if ((a->tap_name != NULL) == (a->tap_fd >= 0))
-		die("give exactly one of --tap and --tap-fd (try --help)");
-	if (a->once && a->socket_path == NULL)
-		die("--once: only with --socket");
+		dev_die("give exactly one of --tap and --tap-fd (try --help)");
 	if (a->tap_name != NULL && (strlen(a->tap_name) == 0 || strlen(a->tap_name) >= IFNAMSIZ))
-		die("--tap: '%s' must be 1..%d bytes", a->tap_name, IFNAMSIZ - 1);
+		dev_die("--tap: '%s' must be 1..%d bytes", a->tap_name, IFNAMSIZ - 1);
 	if (a->id != NULL && (strlen(a->id) == 0 || strlen(a->id) > 64))
-		die("--id: '%s' must be 1..64 bytes", a->id);
-	if (a->jail_id_given && geteuid() != 0)
-		die("--jail-id: only as root; as uid %u the jail keeps uid %u in a user "
-		    "namespace", (unsigned)geteuid(), (unsigned)geteuid());
-	if (a->test_forbidden != NULL &&
-	    sandbox_test_forbidden_index(a->test_forbidden, strlen(a->test_forbidden)) < 0)
-		die("--x-test-forbidden: '%s': expected openat, execve, socket or ptrace",
-		    a->test_forbidden);
+		dev_die("--id: '%s' must be 1..64 bytes", a->id);
 }
 
 static void
@@ -194,7 +156,7 @@ parse_args(struct net_args *a, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":", long_opts, NULL)) != -1)
 		parse_opt(a, c, argv[optind - 1]);
 	if (optind < argc)
-		die("%s: unexpected argument (try --help)", argv[optind]);
+		dev_die("%s: unexpected argument (try --help)", argv[optind]);
 	check_args(a);
 }
 
@@ -225,12 +187,12 @@ open_tap(const char *name)
 	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
 
 	if (fd < 0)
-		die("tap %s: /dev/net/tun: %s", name, strerror(errno));
+		dev_die("tap %s: /dev/net/tun: %s", name, strerror(errno));
 	memset(&ifr, 0, sizeof(ifr));
 	memcpy(ifr.ifr_name, name, strlen(name));
 	ifr.ifr_flags = NET_TAP_FLAGS;
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0)
-		die("tap %s: %s", name, tap_open_why(errno));
+		dev_die("tap %s: %s", name, tap_open_why(errno));
 	return fd;
 }
 
@@ -244,15 +206,15 @@ check_tap_fd(int fd, char *name, size_t len)
 
 	memset(&ifr, 0, sizeof(ifr));
 	if (ioctl(fd, TUNGETIFF, &ifr) < 0)
-		die("tap fd %d: not a tap (TUNGETIFF: %s)", fd, strerror(errno));
+		dev_die("tap fd %d: not a tap (TUNGETIFF: %s)", fd, strerror(errno));
 	if ((ifr.ifr_flags & (NET_TAP_FLAGS | IFF_TUN)) != NET_TAP_FLAGS)
-		die("tap fd %d (%.*s): flags 0x%x, need IFF_TAP|IFF_NO_PI|IFF_VNET_HDR", fd,
+		dev_die("tap fd %d (%.*s): flags 0x%x, need IFF_TAP|IFF_NO_PI|IFF_VNET_HDR", fd,
 		    IFNAMSIZ, ifr.ifr_name, (unsigned)(unsigned short)ifr.ifr_flags);
 	snprintf(name, len, "%.*s", IFNAMSIZ, ifr.ifr_name);
 	fl = fcntl(fd, F_GETFL);
 	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
 	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
-		die("tap fd %d: %s", fd, strerror(errno));
+		dev_die("tap fd %d: %s", fd, strerror(errno));
 }
 
 /* 12-byte vnet header; offloads probed (UFO) and then off. Returns
@@ -264,61 +226,26 @@ setup_tap(int fd, const char *name)
 	bool ufo;
 
 	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0)
-		die("tap %s: TUNSETVNETHDRSZ 12: %s", name, strerror(errno));
+		dev_die("tap %s: TUNSETVNETHDRSZ 12: %s", name, strerror(errno));
 	ufo = net_tap_set_offload(fd, TUN_F_CSUM | TUN_F_UFO) == 0;
 	if (net_tap_set_offload(fd, 0) < 0)
-		die("tap %s: TUNSETOFFLOAD 0: %s", name, strerror(errno));
+		dev_die("tap %s: TUNSETOFFLOAD 0: %s", name, strerror(errno));
 	return ufo;
 }
 
 /* -------------------------------------------------------------- sockets */
 
-/* Bind and listen on path, replacing a stale socket file. */
-static int
-listen_on(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct stat st;
-	int s;
-
-	if (strlen(path) == 0 || strlen(path) >= sizeof(sa.sun_path))
-		die("socket %s: path empty or longer than %zu bytes", path,
-		    sizeof(sa.sun_path) - 1);
-	memcpy(sa.sun_path, path, strlen(path));
-	if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode))
-		die("socket %s: exists and is not a socket", path);
-	if (unlink(path) < 0 && errno != ENOENT)
-		die("socket %s: unlink: %s", path, strerror(errno));
-	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (s < 0)
-		die("socket: %s", strerror(errno));
-	if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		die("socket %s: bind: %s", path, strerror(errno));
-	if (listen(s, 1) < 0)
-		die("socket %s: listen: %s", path, strerror(errno));
-	return s;
-}
-
-/* The connected socket we were given (--socket-fd), checked. */
-static int
-check_socket_fd(int fd)
-{
-	struct stat st;
-
-	if (fstat(fd, &st) < 0)
-		die("socket fd %d: %s", fd, strerror(errno));
-	if (!S_ISSOCK(st.st_mode))
-		die("socket fd %d: not a socket", fd);
-	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
-		die("socket fd %d: %s", fd, strerror(errno));
-	return fd;
-}
-
 /* One frontend: offloads off and counters zeroed first (a new driver
  * negotiates again), the counters line at the end. */
+struct net_serve {
+	const struct vu_backend_config *cfg;
+	const char *id;
+};
+
 static int
-serve_one(int sock, const struct vu_backend_config *cfg, const char *id)
+serve_one(int sock, void *arg)
 {
+	const struct net_serve *ns = arg;
 	char line[256];
 	int rc;
 
@@ -326,62 +253,17 @@ serve_one(int sock, const struct vu_backend_config *cfg, const char *id)
 	net_device.offloads = 0;
 	(void)net_tap_set_offload(net_device.tap, 0);
 	net_stats_reset(&net_device);
-	rc = vu_backend_run(sock, cfg);
-	net_summary(&net_device, id, line, sizeof(line));
+	rc = vu_backend_run(sock, ns->cfg);
+	net_summary(&net_device, ns->id, line, sizeof(line));
 	fprintf(stderr, "%s\n", line);
 	return rc;
-}
-
-/* Serve frontends one at a time on the listening socket ls. */
-static int
-serve_listener(const struct net_args *a, int ls, const struct vu_backend_config *cfg,
-    const char *id)
-{
-	int s, rc;
-
-	for (;;) {
-		s = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
-		if (s < 0 && errno == EINTR)
-			continue;
-		if (s < 0)
-			die("socket %s: accept: %s", a->socket_path, strerror(errno));
-		rc = serve_one(s, cfg, id);
-		close(s);
-		if (a->once)
-			return rc == 0 ? 0 : 1;
-	}
-}
-
-/* Into the jail with the socket and the tap; the hidden test trigger
- * (its sigaction is not in the net profile), then the net profile. */
-static void
-jail(const struct net_args *a, int sock, int tap)
-{
-	char msg[SANDBOX_MSG_MAX];
-	int keep[2] = { sock, tap };
-	bool root = geteuid() == 0;
-	rlim_t nofile = NET_NOFILE;
-	struct sandbox_cfg sc;
-
-	if ((rlim_t)(sock > tap ? sock : tap) >= nofile)
-		nofile = (rlim_t)(sock > tap ? sock : tap) + 1;
-	sc = (struct sandbox_cfg){
-		.role = PROG, .keep_fds = keep, .nkeep = 2, .new_pid_ns = true,
-		.uid = root ? a->jail_id : getuid(), .gid = root ? a->jail_id : getgid(),
-		.nofile = nofile, .fsize = sandbox_fsize(0), .nproc_zero = true,
-		.prog = NULL, .seccomp_log = a->seccomp_log,
-	};
-	if (sandbox_enter(&sc, msg) < 0 ||
-	    (a->test_forbidden != NULL &&
-	     sandbox_test_forbidden_arm(a->test_forbidden, msg) < 0) ||
-	    sandbox_seccomp(&sandbox_prog_net, a->seccomp_log, PROG, msg) < 0)
-		die("%s", msg);
 }
 
 int
 main(int argc, char **argv)
 {
 	struct vu_backend_config cfg;
+	struct net_serve serve = { &cfg, NULL };
 	struct net_args a;
 	char tap_name[IFNAMSIZ + 16], name[96];
 	const char *id;
@@ -390,7 +272,7 @@ main(int argc, char **argv)
 
 	parse_args(&a, argc, argv);
 	if (a.socket_fd >= 0 && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
-		die("prctl(PR_SET_PDEATHSIG): %s", strerror(errno));
+		dev_die("prctl(PR_SET_PDEATHSIG): %s", strerror(errno));
 	signal(SIGPIPE, SIG_IGN);
 	if (a.tap_fd >= 0) {
 		check_tap_fd(a.tap_fd, tap_name, sizeof(tap_name));
@@ -401,12 +283,15 @@ main(int argc, char **argv)
 	}
 	ufo = setup_tap(tap, tap_name);
 	id = a.id != NULL ? a.id : tap_name;
+	serve.id = id;
 	net_init(&net_device, tap, ufo);
 	snprintf(name, sizeof(name), PROG " %s", id);
 	net_backend_config(&net_device, name, &cfg);
-	sock = a.socket_fd >= 0 ? check_socket_fd(a.socket_fd) : listen_on(a.socket_path);
-	jail(&a, sock, tap);
+	sock = a.socket_fd >= 0 ? dev_check_socket_fd(a.socket_fd) : dev_listen_on(a.socket_path);
+	/* into the jail with the socket and the tap; no file writes */
+	dev_jail(sock, tap, a.jail_id, NET_NOFILE, sandbox_fsize(0), a.seccomp_log,
+	    a.test_forbidden, &sandbox_prog_net);
 	if (a.socket_fd >= 0)
-		return serve_one(sock, &cfg, id) == 0 ? 0 : 1;
-	return serve_listener(&a, sock, &cfg, id);
+		return serve_one(sock, &serve) == 0 ? 0 : 1;
+	return dev_serve_listener(sock, a.socket_path, a.once, serve_one, &serve);
 }
