@@ -29,6 +29,32 @@ drv_err(int rc, const char *fmt, ...)
 	return rc;
 }
 
+void
+drv_check(struct drv_tally *t, const char *name, bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	t->checks++;
+	if (ok) {
+		printf("ok %s\n", name);
+		return;
+	}
+	t->failed++;
+	printf("not ok %s: ", name);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+}
+
+void
+drv_skip(struct drv_tally *t, const char *name, const char *why)
+{
+	t->checks++;
+	printf("ok %s: skip: %s\n", name, why);
+}
+
 /* drv_err for a failed vhost-user call: the frontend's own reason
  * (vu_front.why, e.g. "GET_FEATURES: no reply in time") when it has one. */
 static int

@@ -145,6 +145,15 @@ struct drv_req {
 /* Print `vu-driver: what: strerror(-rc)` on stderr; returns rc. */
 int drv_err(int rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The functional modes' check lines, counted in t: "ok NAME", "not ok
+ * NAME: why" (fmt), "ok NAME: skip: why". */
+struct drv_tally {
+	unsigned checks, failed;
+};
+void drv_check(struct drv_tally *t, const char *name, bool ok, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void drv_skip(struct drv_tally *t, const char *name, const char *why);
+
 /* Host pointer of our own guest range [gpa, gpa+len); aborts when outside
  * RAM (a driver bug, never backend input). */
 void *drv_ptr(const struct drv *d, uint64_t gpa, uint64_t len);

@@ -25,7 +25,7 @@
 struct fctx {
 	struct drv d;
 	const struct drv_opts *o;
-	unsigned checks, failed;
+	struct drv_tally t;      /* the check lines */
 	uint64_t cap;            /* sectors */
 	bool writable;
 	unsigned disk;           /* D */
@@ -33,31 +33,9 @@ struct fctx {
 	char used_len_why[128];
 };
 
-static void
-check(struct fctx *c, const char *name, bool ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	c->checks++;
-	if (ok) {
-		printf("ok %s\n", name);
-		return;
-	}
-	c->failed++;
-	printf("not ok %s: ", name);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-}
-
-static void
-skip(struct fctx *c, const char *name, const char *why)
-{
-	c->checks++;
-	printf("ok %s: skip: %s\n", name, why);
-}
+/* check(c, ...) / skip(c, ...): drv_check / drv_skip on c's tally */
+#define check(c, ...) drv_check(&(c)->t, __VA_ARGS__)
+#define skip(c, name, why) drv_skip(&(c)->t, name, why)
 
 static bool
 offered(const struct fctx *c, unsigned bit)
@@ -573,7 +551,7 @@ drv_func(const struct drv_opts *o)
 		f_errors(&c);
 		f_final(&c);
 	}
-	printf("vu-driver: %u checks, %u failed\n", c.checks, c.failed);
+	printf("vu-driver: %u checks, %u failed\n", c.t.checks, c.t.failed);
 	drv_close(&c.d);
-	return c.failed || rc < 0 ? 1 : 0;
+	return c.t.failed || rc < 0 ? 1 : 0;
 }

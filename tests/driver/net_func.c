@@ -22,7 +22,7 @@
 struct nctx {
 	struct net n;
 	const struct drv_opts *o;
-	unsigned checks, failed;
+	struct drv_tally t;      /* the check lines */
 	uint32_t seq_tx, seq_rx;
 	int gone;                /* the backend closed the connection */
 };
@@ -30,31 +30,9 @@ struct nctx {
 static struct net_frame fr;
 static uint8_t buf[NET_BUF_MAX];
 
-static void
-check(struct nctx *c, const char *name, bool ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	c->checks++;
-	if (ok) {
-		printf("ok %s\n", name);
-		return;
-	}
-	c->failed++;
-	printf("not ok %s: ", name);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-}
-
-static void
-skip(struct nctx *c, const char *name, const char *why)
-{
-	c->checks++;
-	printf("ok %s: skip: %s\n", name, why);
-}
+/* check(c, ...) / skip(c, ...): drv_check / drv_skip on c's tally */
+#define check(c, ...) drv_check(&(c)->t, __VA_ARGS__)
+#define skip(c, name, why) drv_skip(&(c)->t, name, why)
 
 static bool
 acked(const struct nctx *c, unsigned bit)
@@ -500,9 +478,8 @@ n_rx_offloads(struct nctx *c)
 	}
 	check(c, tso ? "rx_gso" : "rx_gso_segmented", rc == 0, "peer's TSO4 "
 	    "frame of %u bytes, mss %u: %s", GSO_BYTES, GSO_MSS, why(c, rc));
-	printf(tso ? "ok rx_gso_segmented: skip: GUEST_TSO4 acked\n" :
-	    "ok rx_gso: skip: GUEST_TSO4 not acked (--offloads tso)\n");
-	c->checks++;
+	skip(c, tso ? "rx_gso_segmented" : "rx_gso",
+	    tso ? "GUEST_TSO4 acked" : "GUEST_TSO4 not acked (--offloads tso)");
 }
 
 /* ------------------------------------------------------- restart, end */
@@ -614,7 +591,7 @@ drv_net_func(const struct drv_opts *o)
 	printf("# %llu foreign frames skipped, %llu kicks, %llu calls\n",
 	    (unsigned long long)c.n.foreign, (unsigned long long)c.n.d.kicks,
 	    (unsigned long long)c.n.d.calls);
-	printf("vu-driver: net: %u checks, %u failed\n", c.checks, c.failed);
+	printf("vu-driver: net: %u checks, %u failed\n", c.t.checks, c.t.failed);
 	net_close(&c.n);
-	return c.failed || rc < 0 ? 1 : 0;
+	return c.t.failed || rc < 0 ? 1 : 0;
 }
