@@ -45,28 +45,6 @@ bench_fail(const char *why)
 	return 1;
 }
 
-/* utime + stime of a process, in seconds; < 0 when unreadable. */
-static double
-proc_cpu_s(int pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long ut, st;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (!(f = fopen(path, "r")))
-		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	if (!(p = strrchr(buf, ')')) ||
-	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-	    &ut, &st) != 2)
-		return -1;
-	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
 static uint64_t
 bench_rand(struct bctx *b)
 {
@@ -239,7 +217,7 @@ bench_loop(struct bctx *b)
 			return bench_wait_error(b, rc, inflight);
 		now = drv_now_ns();
 		if (!started && now >= b->t0 && b->o.backend_pid) {
-			b->cpu0 = proc_cpu_s(b->o.backend_pid);
+			b->cpu0 = drv_proc_cpu_s(b->o.backend_pid);
 			started = true;
 		}
 		if (bench_reap(b, now, &inflight))
@@ -248,7 +226,7 @@ bench_loop(struct bctx *b)
 			return bench_fail("kick failed");
 	}
 	if (b->o.backend_pid)
-		b->cpu1 = proc_cpu_s(b->o.backend_pid);
+		b->cpu1 = drv_proc_cpu_s(b->o.backend_pid);
 	return 0;
 }
 

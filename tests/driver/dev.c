@@ -55,6 +55,37 @@ drv_skip(struct drv_tally *t, const char *name, const char *why)
 	printf("ok %s: skip: %s\n", name, why);
 }
 
+double
+drv_stat_cpu_s(const char *path)
+{
+	char buf[1024], *p;
+	unsigned long long ut, st;
+	FILE *f = fopen(path, "r");
+	size_t k;
+
+	if (!f)
+		return -1;
+	k = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[k] = 0;
+	if (!(p = strrchr(buf, ')')) ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+	    &ut, &st) != 2)
+		return -1;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+double
+drv_proc_cpu_s(int pid)
+{
+	char path[64];
+
+	if (pid <= 0)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	return drv_stat_cpu_s(path);
+}
+
 /* drv_err for a failed vhost-user call: the frontend's own reason
  * (vu_front.why, e.g. "GET_FEATURES: no reply in time") when it has one. */
 static int

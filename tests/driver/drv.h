@@ -154,6 +154,11 @@ void drv_check(struct drv_tally *t, const char *name, bool ok, const char *fmt, 
     __attribute__((format(printf, 4, 5)));
 void drv_skip(struct drv_tally *t, const char *name, const char *why);
 
+/* utime + stime in seconds, from a /proc/.../stat file (drv_stat_cpu_s)
+ * or of process pid (drv_proc_cpu_s; 0: none); < 0 when unreadable. */
+double drv_stat_cpu_s(const char *path);
+double drv_proc_cpu_s(int pid);
+
 /* Host pointer of our own guest range [gpa, gpa+len); aborts when outside
  * RAM (a driver bug, never backend input). */
 void *drv_ptr(const struct drv *d, uint64_t gpa, uint64_t len);

@@ -66,39 +66,17 @@ ours(const uint8_t *p, size_t len)
 	    p[13] == (NET_ETHERTYPE & 0xff) && !memcmp(p + 14, "vuDn", 4);
 }
 
-/* utime + stime (seconds) from a /proc stat file; < 0 when unreadable. */
-static double
-stat_cpu_s(const char *path)
-{
-	char buf[1024], *p;
-	unsigned long long ut, st;
-	FILE *f = fopen(path, "r");
-	size_t k;
-
-	if (!f)
-		return -1;
-	k = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[k] = 0;
-	if (!(p = strrchr(buf, ')')) ||
-	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-	    &ut, &st) != 2)
-		return -1;
-	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
+/* CPU seconds of what does the tap I/O: our tap thread (tap-direct) or
+ * the backend (--backend-pid); < 0 when unknown. */
 static double
 dev_cpu_s(const struct nb *b)
 {
 	char path[96];
 
-	if (b->direct)
-		snprintf(path, sizeof(path), "/proc/self/task/%d/stat", b->dev_tid);
-	else if (b->o->backend_pid)
-		snprintf(path, sizeof(path), "/proc/%d/stat", b->o->backend_pid);
-	else
-		return -1;
-	return stat_cpu_s(path);
+	if (!b->direct)
+		return drv_proc_cpu_s(b->o->backend_pid);
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", b->dev_tid);
+	return drv_stat_cpu_s(path);
 }
 
 /* Closed loop: the sender waits while NB_WINDOW frames are on their way,

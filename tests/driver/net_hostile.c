@@ -477,24 +477,7 @@ rx_batch(struct hn *h)
 static double
 backend_cpu(const struct hn *h)
 {
-	char path[64], buf[1024], *p;
-	unsigned long long ut, st;
-	FILE *f;
-	size_t k;
-
-	if (!h->o->backend_pid)
-		return -1;
-	snprintf(path, sizeof(path), "/proc/%d/stat", h->o->backend_pid);
-	if (!(f = fopen(path, "r")))
-		return -1;
-	k = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[k] = 0;
-	if (!(p = strrchr(buf, ')')) ||
-	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-	    &ut, &st) != 2)
-		return -1;
-	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+	return drv_proc_cpu_s(h->o->backend_pid);
 }
 
 /* A fresh RX ring with nothing posted; the peer sends 1000 frames/s for
