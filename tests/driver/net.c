@@ -397,8 +397,12 @@ net_rx_frame(struct net *n, struct net_frame *f, int timeout_ms)
 	return rc;
 }
 
-int
-net_rx_ours(struct net *n, struct net_frame *f, int timeout_ms)
+/* Receive with recv until a frame of ours arrives: one net_check_frame
+ * accepts for dir, or an IPv4 frame whose MAC at mac_off (0: destination,
+ * 6: source) is the guest's; others are counted in n->foreign. */
+static int
+net_wait_ours(struct net *n, struct net_frame *f, int timeout_ms,
+    int (*recv)(struct net *, struct net_frame *, int), enum net_dir dir, size_t mac_off)
 {
 	uint64_t deadline = drv_now_ns() + (uint64_t)timeout_ms * 1000000ull;
 
@@ -410,17 +414,23 @@ net_rx_ours(struct net *n, struct net_frame *f, int timeout_ms)
 
 		if (now >= deadline)
 			return -ETIMEDOUT;
-		rc = net_rx_frame(n, f, (int)((deadline - now) / 1000000) + 1);
+		rc = recv(n, f, (int)((deadline - now) / 1000000) + 1);
 		if (rc < 0)
 			return rc;
-		rc = net_check_frame(n, f->data, f->len, NET_DIR_RX, &seq, &kind);
+		rc = net_check_frame(n, f->data, f->len, dir, &seq, &kind);
 		if (rc < 0)
 			return -EILSEQ;
 		if (rc > 0 || (f->len >= 14 && f->data[12] == 0x08 && f->data[13] == 0 &&
-		    !memcmp(f->data, mac_guest, 6)))
+		    !memcmp(f->data + mac_off, mac_guest, 6)))
 			return 0;
 		n->foreign++;
 	}
+}
+
+int
+net_rx_ours(struct net *n, struct net_frame *f, int timeout_ms)
+{
+	return net_wait_ours(n, f, timeout_ms, net_rx_frame, NET_DIR_RX, 0);
 }
 
 /* ----------------------------------------------------------------- TX */
@@ -591,27 +601,7 @@ net_peer_recv(struct net *n, struct net_frame *f, int timeout_ms)
 int
 net_peer_ours(struct net *n, struct net_frame *f, int timeout_ms)
 {
-	uint64_t deadline = drv_now_ns() + (uint64_t)timeout_ms * 1000000ull;
-
-	for (;;) {
-		uint64_t now = drv_now_ns();
-		uint32_t seq;
-		unsigned kind;
-		int rc;
-
-		if (now >= deadline)
-			return -ETIMEDOUT;
-		rc = net_peer_recv(n, f, (int)((deadline - now) / 1000000) + 1);
-		if (rc < 0)
-			return rc;
-		rc = net_check_frame(n, f->data, f->len, NET_DIR_TX, &seq, &kind);
-		if (rc < 0)
-			return -EILSEQ;
-		if (rc > 0 || (f->len >= 14 && f->data[12] == 0x08 && f->data[13] == 0 &&
-		    !memcmp(f->data + 6, mac_guest, 6)))
-			return 0;
-		n->foreign++;
-	}
+	return net_wait_ours(n, f, timeout_ms, net_peer_recv, NET_DIR_TX, 6);
 }
 
 void
