@@ -76,21 +76,29 @@ def start_backend(kind, build, sock, img):
     return p, argv
 
 
-def serving_pid(kind, p):
-    """The pid that does the I/O, for the driver's CPU-per-I/O figure: a
-    standalone vmm-blk is a supervisor whose only child is the jailed
-    server (sandbox/sandbox.h); qemu-storage-daemon is one process."""
-    if kind != "vmm-blk":
-        return p.pid
-    path = "/proc/%d/task/%d/children" % (p.pid, p.pid)
-    end = time.monotonic() + 10
+def jailed_child(pid, timeout=10):
+    """The jailed child of a device supervisor pid (a standalone vmm-blk or
+    vmm-net stays as the supervisor of its jailed server, sandbox/sandbox.h),
+    waiting up to timeout s for it; None if it does not appear."""
+    end = time.monotonic() + timeout
     while time.monotonic() < end:
-        with open(path) as f:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
             kids = f.read().split()
         if kids:
             return int(kids[0])
         time.sleep(0.01)
-    raise SystemExit("bench/blk.py: vmm-blk %d has no jailed child after 10 s" % p.pid)
+    return None
+
+
+def serving_pid(kind, p):
+    """The pid that does the I/O, for the driver's CPU-per-I/O figure: the
+    jailed server of a vmm-blk; qemu-storage-daemon is one process."""
+    if kind != "vmm-blk":
+        return p.pid
+    pid = jailed_child(p.pid)
+    if pid is None:
+        raise SystemExit("bench/blk.py: vmm-blk %d has no jailed child after 10 s" % p.pid)
+    return pid
 
 
 def stop_backend(p):

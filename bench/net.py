@@ -33,6 +33,7 @@ import tempfile
 import time
 
 import boot  # bench/boot.py: update_doc
+from blk import jailed_child  # bench/blk.py
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BEGIN = "<!-- bench:net:begin -->"
@@ -66,17 +67,6 @@ class Namespace:
         sh(["ip", "netns", "del", self.name], check=False)
 
 
-def jailed_child(pid):
-    end = time.monotonic() + 10
-    while time.monotonic() < end:
-        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
-            kids = f.read().split()
-        if kids:
-            return int(kids[0])
-        time.sleep(0.01)
-    die("vmm-net %d has no jailed child after 10 s" % pid)
-
-
 def run_json(argv, seconds):
     r = subprocess.run(argv, capture_output=True, text=True, timeout=seconds * 10 + 60)
     if r.returncode != 0:
@@ -97,6 +87,8 @@ def via_vmm_net(args, ns, sock, cell):
                 die("vmm-net did not create %s: %s" % (sock, p.stderr.read()))
             time.sleep(0.01)
         pid = jailed_child(p.pid)
+        if pid is None:
+            die("vmm-net %d has no jailed child after 10 s" % p.pid)
         return run_json(ns.argv([os.path.join(args.build, "vu-driver"), "net-bench",
                                  "--socket", sock, "--peer-if", TAP, "--dir", d,
                                  "--frame-size", size, "--seconds", args.seconds,

@@ -9,6 +9,7 @@ at offset o (0..511) of 512-byte sector s of disk number d is
 import contextlib
 import hashlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -173,3 +174,14 @@ def comm(pid):
             return f.read().strip()
     except OSError:
         return None
+
+
+def driver_checks(out):
+    """{check name: passed} from build/vu-driver's ok / not ok lines (func,
+    net-func)."""
+    res = {}
+    for line in out.splitlines():
+        m = re.match(r"^(ok|not ok) ([^:]+?)(?::.*)?$", line)
+        if m:
+            res[m.group(2)] = m.group(1) == "ok"
+    return res

@@ -5,20 +5,11 @@ import re
 
 import pytest
 
-from blk import driver, make_image, pattern, qsd, qsd_missing_reason, read_sectors, vmm_blk
+from blk import (driver, driver_checks as checks, make_image, pattern, qsd, qsd_missing_reason,
+                 read_sectors, vmm_blk)
 
 MIB = 1 << 20
 SIZE = 16 * MIB
-
-
-def checks(out):
-    """{check name: passed} from the driver's ok / not ok lines."""
-    res = {}
-    for line in out.splitlines():
-        m = re.match(r"^(ok|not ok) ([^:]+?)(?::.*)?$", line)
-        if m:
-            res[m.group(2)] = m.group(1) == "ok"
-    return res
 
 
 def run_func(sock, *extra):

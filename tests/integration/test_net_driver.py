@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from blk import children_of
+from blk import children_of, driver_checks as checks
 from conftest import BUILD
 from jail import (DEFAULT_ID, NOBODY, alive, ident, jail_problems, ns, only_child,
                   signal_until_dead, supervisor_problems, wait_for, wait_gone)
@@ -76,15 +76,6 @@ def vmm_net(ns_, sock, *args, tap="tap0"):
 def drive(ns_, *args, timeout=120):
     r = ns_.run([DRIVER] + [str(a) for a in args], timeout=timeout, errors="replace")
     return r
-
-
-def checks(out):
-    res = {}
-    for line in out.splitlines():
-        m = re.match(r"^(ok|not ok) ([^:]+?)(?::.*)?$", line)
-        if m:
-            res[m.group(2)] = m.group(1) == "ok"
-    return res
 
 
 def run_func(ns_, sock, *extra):
