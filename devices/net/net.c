@@ -80,6 +80,24 @@ net_tap_set_offload(int tap, unsigned flags)
 	return ioctl(tap, TUNSETOFFLOAD, (unsigned long)flags) < 0 ? -errno : 0;
 }
 
+/* Whether GSO type gso (the ECN bit masked off; not NONE) is one the
+ * features f allow, given one direction's TSO4, TSO6 and UFO bits (HOST_
+ * for frames the driver sends, GUEST_ for frames it receives). */
+static bool
+net_gso_ok(uint64_t f, uint8_t gso, unsigned tso4, unsigned tso6, unsigned ufo)
+{
+	switch (gso) {
+	case VIRTIO_NET_HDR_GSO_TCPV4:
+		return f & F(tso4);
+	case VIRTIO_NET_HDR_GSO_TCPV6:
+		return f & F(tso6);
+	case VIRTIO_NET_HDR_GSO_UDP:
+		return f & F(ufo);
+	default:
+		return false;
+	}
+}
+
 bool
 net_tx_hdr_ok(uint64_t f, const struct virtio_net_hdr_v1 *h, uint64_t frame_len)
 {
@@ -98,16 +116,8 @@ net_tx_hdr_ok(uint64_t f, const struct virtio_net_hdr_v1 *h, uint64_t frame_len)
 		return !ecn;
 	if (h->gso_size == 0 || (ecn && !(f & F(VIRTIO_NET_F_HOST_ECN))))
 		return false;
-	switch (gso) {
-	case VIRTIO_NET_HDR_GSO_TCPV4:
-		return f & F(VIRTIO_NET_F_HOST_TSO4);
-	case VIRTIO_NET_HDR_GSO_TCPV6:
-		return f & F(VIRTIO_NET_F_HOST_TSO6);
-	case VIRTIO_NET_HDR_GSO_UDP:
-		return f & F(VIRTIO_NET_F_HOST_UFO);
-	default:
-		return false;
-	}
+	return net_gso_ok(f, gso, VIRTIO_NET_F_HOST_TSO4, VIRTIO_NET_F_HOST_TSO6,
+	    VIRTIO_NET_F_HOST_UFO);
 }
 
 void
@@ -519,24 +529,16 @@ net_rx_deliver(struct net_dev *d)
 static bool
 net_rx_hdr_ok(const struct net_dev *d, const struct virtio_net_hdr_v1 *h)
 {
+	uint8_t gso = h->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
 	uint64_t f = d->features;
 
 	if ((h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) && !(f & F(VIRTIO_NET_F_GUEST_CSUM)))
 		return false;
 	if ((h->gso_type & VIRTIO_NET_HDR_GSO_ECN) && !(f & F(VIRTIO_NET_F_GUEST_ECN)))
 		return false;
-	switch (h->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN) {
-	case VIRTIO_NET_HDR_GSO_NONE:
-		return true;
-	case VIRTIO_NET_HDR_GSO_TCPV4:
-		return f & F(VIRTIO_NET_F_GUEST_TSO4);
-	case VIRTIO_NET_HDR_GSO_TCPV6:
-		return f & F(VIRTIO_NET_F_GUEST_TSO6);
-	case VIRTIO_NET_HDR_GSO_UDP:
-		return f & F(VIRTIO_NET_F_GUEST_UFO);
-	default:
-		return false;
-	}
+	return gso == VIRTIO_NET_HDR_GSO_NONE ||
+	    net_gso_ok(f, gso, VIRTIO_NET_F_GUEST_TSO4, VIRTIO_NET_F_GUEST_TSO6,
+	    VIRTIO_NET_F_GUEST_UFO);
 }
 
 /* Copy the first len bytes of chain e's writable segments to buf (len <=
