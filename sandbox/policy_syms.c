@@ -1,7 +1,7 @@
 /*
  * The SYMBOLs a profile may use as argument values, with their values from
  * the real headers (so a profile can never disagree with the code it
- * filters): KVM ioctls, terminal and block ioctls, mmap/fcntl/open flags,
+ * filters): KVM ioctls, terminal, tap and block ioctls, mmap/fcntl/open flags,
  * eventfd/signalfd/socket/futex/prctl constants, signal and clock numbers.
  * Add what a profile needs; keep the groups.
  */
@@ -9,6 +9,7 @@
 #include <linux/falloc.h>
 #include <linux/fs.h>
 #include <linux/futex.h>
+#include <linux/if_tun.h>
 #include <linux/kvm.h>
 #include <poll.h>
 #include <signal.h>
@@ -77,6 +78,9 @@ static const struct {
 	SYM(TCGETS), SYM(TCSETS), SYM(TCSETSW), SYM(TCSETSF), SYM(TIOCGWINSZ),
 	SYM(TIOCSWINSZ), SYM(TIOCGPGRP), SYM(FIONBIO), SYM(FIONREAD),
 	SYM(FIOCLEX), SYM(FIONCLEX),
+	/* tap ioctls (linux/if_tun.h) */
+	SYM(TUNSETIFF), SYM(TUNGETIFF), SYM(TUNSETOFFLOAD), SYM(TUNSETVNETHDRSZ),
+	SYM(TUNGETVNETHDRSZ),
 	/* block ioctls (linux/fs.h) */
 	SYM(BLKGETSIZE64), SYM(BLKSSZGET), SYM(BLKPBSZGET), SYM(BLKDISCARD),
 	SYM(BLKZEROOUT), SYM(BLKFLSBUF), SYM(BLKROGET),
