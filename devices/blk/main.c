@@ -44,19 +44,13 @@ const char dev_prog[] = PROG;
 #define BLK_FSIZE_ALIGN 4096ull
 
 struct blk_args {
-	const char *socket_path;
+	struct dev_args d;      /* --socket/-fd, --once, --jail-id, --seccomp-log */
 	const char *disk_path;
-	int socket_fd;          /* -1: not given */
 	int disk_fd;            /* -1: not given */
 	bool read_only;
-	bool once;
 	const char *id;
 	unsigned queues;
 	unsigned poll_us;
-	unsigned jail_id;       /* as root: our uid/gid in the jail */
-	bool jail_id_given;
-	bool seccomp_log;
-	const char *test_forbidden;   /* hidden --x-test-forbidden SYSCALL */
 };
 
 static struct blk_dev blk_device;    /* ~17 KiB: not on the stack */
@@ -95,41 +89,28 @@ usage(FILE *f)
 }
 
 static const struct option long_opts[] = {
-	{ "socket", required_argument, NULL, 's' },
-	{ "socket-fd", required_argument, NULL, 'S' },
 	{ "disk", required_argument, NULL, 'd' },
 	{ "disk-fd", required_argument, NULL, 'D' },
 	{ "read-only", no_argument, NULL, 'r' },
 	{ "id", required_argument, NULL, 'i' },
 	{ "queues", required_argument, NULL, 'q' },
 	{ "poll-us", required_argument, NULL, 'p' },
-	{ "once", no_argument, NULL, 'o' },
-	{ "jail-id", required_argument, NULL, 'j' },
-	{ "seccomp-log", no_argument, NULL, 'l' },
-	{ "x-test-forbidden", required_argument, NULL, 'x' },   /* hidden */
-	{ "help", no_argument, NULL, 'h' },
+	DEV_LONG_OPTS,
 	{ NULL, 0, NULL, 0 },
 };
 
 static void
 parse_opt(struct blk_args *a, int c, const char *bad)
 {
+	if (dev_parse_opt(&a->d, c))
+		return;
 	switch (c) {
-	case 's': a->socket_path = optarg; break;
-	case 'S': a->socket_fd = (int)dev_parse_num("--socket-fd", optarg, 0, INT_MAX); break;
 	case 'd': a->disk_path = optarg; break;
 	case 'D': a->disk_fd = (int)dev_parse_num("--disk-fd", optarg, 0, INT_MAX); break;
 	case 'r': a->read_only = true; break;
 	case 'i': a->id = optarg; break;
 	case 'q': a->queues = (unsigned)dev_parse_num("--queues", optarg, 1, BLK_MAX_QUEUES); break;
 	case 'p': a->poll_us = (unsigned)dev_parse_num("--poll-us", optarg, 0, BLK_MAX_POLL_US); break;
-	case 'o': a->once = true; break;
-	case 'j':
-		a->jail_id = (unsigned)dev_parse_num("--jail-id", optarg, 1, SANDBOX_MAX_ID);
-		a->jail_id_given = true;
-		break;
-	case 'l': a->seccomp_log = true; break;
-	case 'x': a->test_forbidden = optarg; break;
 	case 'h': usage(stdout); exit(0);
 	case ':': dev_die("%s: missing argument (try --help)", bad);
 	default: dev_die("%s: unknown option (try --help)", bad);
@@ -139,8 +120,7 @@ parse_opt(struct blk_args *a, int c, const char *bad)
 static void
 check_args(const struct blk_args *a)
 {
-	dev_check_common_args(a->socket_path, a->socket_fd, a->once, a->jail_id_given,
-	    a->test_forbidden);
+	dev_check_args(&a->d);
 	if ((a->disk_path != NULL) == (a->disk_fd >= 0))
 		dev_die("give exactly one of --disk and --disk-fd (try --help)");
 	if (strlen(a->id) == 0 || strlen(a->id) > VIRTIO_BLK_ID_BYTES)
@@ -153,12 +133,11 @@ parse_args(struct blk_args *a, int argc, char **argv)
 	int c;
 
 	memset(a, 0, sizeof(*a));
-	a->socket_fd = -1;
+	dev_args_init(&a->d, SANDBOX_DEFAULT_ID + 100);
 	a->disk_fd = -1;
 	a->id = "vmm-blk";
 	a->queues = 1;
 	a->poll_us = BLK_DEFAULT_POLL_US;
-	a->jail_id = SANDBOX_DEFAULT_ID + 100;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":", long_opts, NULL)) != -1)
 		parse_opt(a, c, argv[optind - 1]);
@@ -222,7 +201,7 @@ open_disk(const struct blk_args *a, char *name, size_t name_len)
 	return fd;
 }
 
-/* One frontend (dev_serve_listener's callback). */
+/* One frontend (dev_serve's callback). */
 static int
 serve_one(int sock, void *cfg)
 {
@@ -253,7 +232,7 @@ main(int argc, char **argv)
 	int fd, sock;
 
 	parse_args(&a, argc, argv);
-	if (a.socket_fd >= 0 && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+	if (a.d.socket_fd >= 0 && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 		dev_die("prctl(PR_SET_PDEATHSIG): %s", strerror(errno));
 	signal(SIGPIPE, SIG_IGN);
 	fd = open_disk(&a, disk_name, sizeof(disk_name));
@@ -263,13 +242,10 @@ main(int argc, char **argv)
 	blk_device.poll_us = a.poll_us;
 	snprintf(name, sizeof(name), PROG " %s", a.id);
 	blk_backend_config(&blk_device, name, &cfg);
-	sock = a.socket_fd >= 0 ? dev_check_socket_fd(a.socket_fd) : dev_listen_on(a.socket_path);
+	sock = dev_socket(&a.d);
 	/* into the jail with the socket and the disk; files never grow
 	 * past the disk */
-	dev_jail(sock, fd, a.jail_id, BLK_NOFILE(a.queues),
-	    sandbox_fsize(disk_fsize(fd, size)), a.seccomp_log, a.test_forbidden,
+	dev_jail(&a.d, sock, fd, BLK_NOFILE(a.queues), sandbox_fsize(disk_fsize(fd, size)),
 	    &sandbox_prog_blk);
-	if (a.socket_fd >= 0)
-		return vu_backend_run(sock, &cfg) == 0 ? 0 : 1;
-	return dev_serve_listener(sock, a.socket_path, a.once, serve_one, &cfg);
+	return dev_serve(&a.d, sock, serve_one, &cfg);
 }

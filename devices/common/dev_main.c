@@ -4,6 +4,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,23 +44,46 @@ dev_parse_num(const char *opt, const char *s, unsigned long min, unsigned long m
 }
 
 void
-dev_check_common_args(const char *socket_path, int socket_fd, bool once,
-    bool jail_id_given, const char *test_forbidden)
+dev_args_init(struct dev_args *a, unsigned default_jail_id)
 {
-	if ((socket_path != NULL) == (socket_fd >= 0))
-		dev_die("give exactly one of --socket and --socket-fd (try --help)");
-	if (once && socket_path == NULL)
-		dev_die("--once: only with --socket");
-	if (jail_id_given && geteuid() != 0)
-		dev_die("--jail-id: only as root; as uid %u the jail keeps uid %u in a user "
-		    "namespace", (unsigned)geteuid(), (unsigned)geteuid());
-	if (test_forbidden != NULL &&
-	    sandbox_test_forbidden_index(test_forbidden, strlen(test_forbidden)) < 0)
-		dev_die("--x-test-forbidden: '%s': expected openat, execve, socket or ptrace",
-		    test_forbidden);
+	*a = (struct dev_args){ .socket_fd = -1, .jail_id = default_jail_id };
 }
 
-int
+bool
+dev_parse_opt(struct dev_args *a, int c)
+{
+	switch (c) {
+	case 's': a->socket_path = optarg; return true;
+	case 'S': a->socket_fd = (int)dev_parse_num("--socket-fd", optarg, 0, INT_MAX); return true;
+	case 'o': a->once = true; return true;
+	case 'j':
+		a->jail_id = (unsigned)dev_parse_num("--jail-id", optarg, 1, SANDBOX_MAX_ID);
+		a->jail_id_given = true;
+		return true;
+	case 'l': a->seccomp_log = true; return true;
+	case 'x': a->test_forbidden = optarg; return true;
+	default: return false;
+	}
+}
+
+void
+dev_check_args(const struct dev_args *a)
+{
+	if ((a->socket_path != NULL) == (a->socket_fd >= 0))
+		dev_die("give exactly one of --socket and --socket-fd (try --help)");
+	if (a->once && a->socket_path == NULL)
+		dev_die("--once: only with --socket");
+	if (a->jail_id_given && geteuid() != 0)
+		dev_die("--jail-id: only as root; as uid %u the jail keeps uid %u in a user "
+		    "namespace", (unsigned)geteuid(), (unsigned)geteuid());
+	if (a->test_forbidden != NULL &&
+	    sandbox_test_forbidden_index(a->test_forbidden, strlen(a->test_forbidden)) < 0)
+		dev_die("--x-test-forbidden: '%s': expected openat, execve, socket or ptrace",
+		    a->test_forbidden);
+}
+
+/* Bind and listen on path, replacing a stale socket file. */
+static int
 dev_listen_on(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -83,7 +108,8 @@ dev_listen_on(const char *path)
 	return s;
 }
 
-int
+/* The connected socket we were given (--socket-fd), checked; made CLOEXEC. */
+static int
 dev_check_socket_fd(int fd)
 {
 	struct stat st;
@@ -98,27 +124,35 @@ dev_check_socket_fd(int fd)
 }
 
 int
-dev_serve_listener(int ls, const char *path, bool once,
-    int (*serve)(int sock, void *arg), void *arg)
+dev_socket(const struct dev_args *a)
+{
+	return a->socket_fd >= 0 ? dev_check_socket_fd(a->socket_fd) :
+	    dev_listen_on(a->socket_path);
+}
+
+int
+dev_serve(const struct dev_args *a, int sock, int (*serve)(int sock, void *arg), void *arg)
 {
 	int s, rc;
 
+	if (a->socket_fd >= 0)
+		return serve(sock, arg) == 0 ? 0 : 1;
 	for (;;) {
-		s = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
+		s = accept4(sock, NULL, NULL, SOCK_CLOEXEC);
 		if (s < 0 && errno == EINTR)
 			continue;
 		if (s < 0)
-			dev_die("socket %s: accept: %s", path, strerror(errno));
+			dev_die("socket %s: accept: %s", a->socket_path, strerror(errno));
 		rc = serve(s, arg);
 		close(s);
-		if (once)
+		if (a->once)
 			return rc == 0 ? 0 : 1;
 	}
 }
 
 void
-dev_jail(int sock, int res, unsigned jail_id, rlim_t nofile, rlim_t fsize,
-    bool seccomp_log, const char *test_forbidden, const struct sandbox_prog *prog)
+dev_jail(const struct dev_args *a, int sock, int res, rlim_t nofile, rlim_t fsize,
+    const struct sandbox_prog *prog)
 {
 	char msg[SANDBOX_MSG_MAX];
 	int keep[2] = { sock, res };
@@ -130,12 +164,13 @@ dev_jail(int sock, int res, unsigned jail_id, rlim_t nofile, rlim_t fsize,
 		nofile = (rlim_t)high + 1;
 	sc = (struct sandbox_cfg){
 		.role = dev_prog, .keep_fds = keep, .nkeep = 2, .new_pid_ns = true,
-		.uid = root ? jail_id : getuid(), .gid = root ? jail_id : getgid(),
+		.uid = root ? a->jail_id : getuid(), .gid = root ? a->jail_id : getgid(),
 		.nofile = nofile, .fsize = fsize, .nproc_zero = true,
-		.prog = NULL, .seccomp_log = seccomp_log,
+		.prog = NULL, .seccomp_log = a->seccomp_log,
 	};
 	if (sandbox_enter(&sc, msg) < 0 ||
-	    (test_forbidden != NULL && sandbox_test_forbidden_arm(test_forbidden, msg) < 0) ||
-	    sandbox_seccomp(prog, seccomp_log, dev_prog, msg) < 0)
+	    (a->test_forbidden != NULL &&
+	     sandbox_test_forbidden_arm(a->test_forbidden, msg) < 0) ||
+	    sandbox_seccomp(prog, a->seccomp_log, dev_prog, msg) < 0)
 		dev_die("%s", msg);
 }

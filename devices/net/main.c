@@ -50,16 +50,10 @@ const char dev_prog[] = PROG;
 /* The net profile, build/gen/seccomp_net.c (sandbox.h lists the others). */
 
 struct net_args {
-	const char *socket_path;
+	struct dev_args d;      /* --socket/-fd, --once, --jail-id, --seccomp-log */
 	const char *tap_name;
-	int socket_fd;          /* -1: not given */
 	int tap_fd;             /* -1: not given */
-	bool once;
 	const char *id;
-	unsigned jail_id;       /* as root: our uid/gid in the jail */
-	bool jail_id_given;
-	bool seccomp_log;
-	const char *test_forbidden;   /* hidden --x-test-forbidden SYSCALL */
 };
 
 static struct net_dev net_device;    /* ~200 KiB of buffers: not on the stack */
@@ -95,35 +89,22 @@ usage(FILE *f)
 }
 
 static const struct option long_opts[] = {
-	{ "socket", required_argument, NULL, 's' },
-	{ "socket-fd", required_argument, NULL, 'S' },
 	{ "tap", required_argument, NULL, 't' },
 	{ "tap-fd", required_argument, NULL, 'T' },
 	{ "id", required_argument, NULL, 'i' },
-	{ "once", no_argument, NULL, 'o' },
-	{ "jail-id", required_argument, NULL, 'j' },
-	{ "seccomp-log", no_argument, NULL, 'l' },
-	{ "x-test-forbidden", required_argument, NULL, 'x' },   /* hidden */
-	{ "help", no_argument, NULL, 'h' },
+	DEV_LONG_OPTS,
 	{ NULL, 0, NULL, 0 },
 };
 
 static void
 parse_opt(struct net_args *a, int c, const char *bad)
 {
+	if (dev_parse_opt(&a->d, c))
+		return;
 	switch (c) {
-	case 's': a->socket_path = optarg; break;
-	case 'S': a->socket_fd = (int)dev_parse_num("--socket-fd", optarg, 0, INT_MAX); break;
 	case 't': a->tap_name = optarg; break;
 	case 'T': a->tap_fd = (int)dev_parse_num("--tap-fd", optarg, 0, INT_MAX); break;
 	case 'i': a->id = optarg; break;
-	case 'o': a->once = true; break;
-	case 'j':
-		a->jail_id = (unsigned)dev_parse_num("--jail-id", optarg, 1, SANDBOX_MAX_ID);
-		a->jail_id_given = true;
-		break;
-	case 'l': a->seccomp_log = true; break;
-	case 'x': a->test_forbidden = optarg; break;
 	case 'h': usage(stdout); exit(0);
 	case ':': dev_die("%s: missing argument (try --help)", bad);
 	default: dev_die("%s: unknown option (try --help)", bad);
@@ -133,8 +114,7 @@ parse_opt(struct net_args *a, int c, const char *bad)
 static void
 check_args(const struct net_args *a)
 {
-	dev_check_common_args(a->socket_path, a->socket_fd, a->once, a->jail_id_given,
-	    a->test_forbidden);
+	dev_check_args(&a->d);
 	if ((a->tap_name != NULL) == (a->tap_fd >= 0))
 		dev_die("give exactly one of --tap and --tap-fd (try --help)");
 	if (a->tap_name != NULL && (strlen(a->tap_name) == 0 || strlen(a->tap_name) >= IFNAMSIZ))
@@ -149,9 +129,8 @@ parse_args(struct net_args *a, int argc, char **argv)
 	int c;
 
 	memset(a, 0, sizeof(*a));
-	a->socket_fd = -1;
+	dev_args_init(&a->d, SANDBOX_DEFAULT_ID + 200);
 	a->tap_fd = -1;
-	a->jail_id = SANDBOX_DEFAULT_ID + 200;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":", long_opts, NULL)) != -1)
 		parse_opt(a, c, argv[optind - 1]);
@@ -271,7 +250,7 @@ main(int argc, char **argv)
 	bool ufo;
 
 	parse_args(&a, argc, argv);
-	if (a.socket_fd >= 0 && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+	if (a.d.socket_fd >= 0 && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 		dev_die("prctl(PR_SET_PDEATHSIG): %s", strerror(errno));
 	signal(SIGPIPE, SIG_IGN);
 	if (a.tap_fd >= 0) {
@@ -287,11 +266,8 @@ main(int argc, char **argv)
 	net_init(&net_device, tap, ufo);
 	snprintf(name, sizeof(name), PROG " %s", id);
 	net_backend_config(&net_device, name, &cfg);
-	sock = a.socket_fd >= 0 ? dev_check_socket_fd(a.socket_fd) : dev_listen_on(a.socket_path);
+	sock = dev_socket(&a.d);
 	/* into the jail with the socket and the tap; no file writes */
-	dev_jail(sock, tap, a.jail_id, NET_NOFILE, sandbox_fsize(0), a.seccomp_log,
-	    a.test_forbidden, &sandbox_prog_net);
-	if (a.socket_fd >= 0)
-		return serve_one(sock, &serve) == 0 ? 0 : 1;
-	return dev_serve_listener(sock, a.socket_path, a.once, serve_one, &serve);
+	dev_jail(&a.d, sock, tap, NET_NOFILE, sandbox_fsize(0), &sandbox_prog_net);
+	return dev_serve(&a.d, sock, serve_one, &serve);
 }
